@@ -1,0 +1,214 @@
+// The queue operations of the SQLite transaction.
+#include <sqlite3.h>
+
+#include <algorithm>
+
+#include "store/sqlite/rows.h"
+#include "store/sqlite/sqlite_transaction.h"
+
+namespace grok::store::sqlite {
+namespace {
+
+std::string truncate_error(std::string_view text) {
+  if (text.size() <= k_max_error_bytes) return std::string(text);
+  return std::string(text.substr(0, k_max_error_bytes)) + "…[truncated]";
+}
+
+result<void> check_lease_shape(const lease& held) {
+  if (held.id <= 0 || held.worker_id.empty() || held.attempt < 1) {
+    return fail(errc::invalid_argument, "a lease needs a job id, a worker id and an attempt");
+  }
+  return {};
+}
+
+}  // namespace
+
+result<enqueue_result> sqlite_transaction::enqueue(const job_spec& spec) {
+  if (spec.topic.empty() || spec.topic.size() > k_max_topic_bytes) {
+    return fail(errc::invalid_argument, "job topic must be 1 to 200 bytes");
+  }
+  if (spec.payload.size() > k_max_payload_bytes) {
+    return fail(errc::invalid_argument, "job payload is larger than 8 MiB");
+  }
+  if (spec.dedupe_key && (spec.dedupe_key->empty() ||
+                          spec.dedupe_key->size() > k_max_dedupe_key_bytes)) {
+    return fail(errc::invalid_argument, "dedupe key must be 1 to 512 bytes");
+  }
+  if (spec.max_attempts < 1) return fail(errc::invalid_argument, "max_attempts must be at least 1");
+  if (spec.delay.count() < 0) return fail(errc::invalid_argument, "delay must not be negative");
+
+  auto insert = conn_.prepare(
+      "INSERT INTO queue (topic, payload, dedupe_key, state, attempts, max_attempts, "
+      "visible_after, created_at, updated_at) VALUES (?1, ?2, ?3, 'ready', 0, ?4, ?5, ?6, ?6) "
+      "ON CONFLICT (topic, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING id");
+  if (!insert) return tl::unexpected(insert.error());
+  insert->bind(1, spec.topic)
+      .bind(2, spec.payload)
+      .bind(3, spec.dedupe_key)
+      .bind(4, spec.max_attempts)
+      .bind(5, to_unix_ms(now_ + spec.delay))
+      .bind(6, to_unix_ms(now_));
+  auto row = insert->step();
+  if (!row) return tl::unexpected(row.error());
+  if (*row) {
+    enqueue_result out{insert->column_int64(0), true};
+    if (auto done = insert->run(); !done) return tl::unexpected(done.error());
+    wakes_workers_ = true;
+    return out;
+  }
+
+  auto existing = conn_.prepare("SELECT id FROM queue WHERE topic = ?1 AND dedupe_key = ?2");
+  if (!existing) return tl::unexpected(existing.error());
+  existing->bind(1, spec.topic).bind(2, spec.dedupe_key);
+  auto found = existing->step();
+  if (!found) return tl::unexpected(found.error());
+  if (!*found) return fail(errc::internal, "dedupe conflict but no job holds the key");
+  return enqueue_result{existing->column_int64(0), false};
+}
+
+result<std::vector<job>> sqlite_transaction::claim(const claim_request& request) {
+  if (request.topics.empty() || request.topics.size() > k_max_claim_topics) {
+    return fail(errc::invalid_argument, "claim needs 1 to 64 topics");
+  }
+  if (request.worker_id.empty()) return fail(errc::invalid_argument, "claim needs a worker id");
+  if (request.limit < 1 || request.limit > k_max_claim_batch) {
+    return fail(errc::invalid_argument, "claim limit must be 1 to 1000");
+  }
+  if (request.lease_for.count() <= 0) return fail(errc::invalid_argument, "lease must be positive");
+
+  const auto topics_sql = placeholders(2, request.topics.size());
+  const auto now_ms = to_unix_ms(now_);
+
+  // A job whose final attempt's lease ran out has failed max_attempts times: dead-letter it
+  // rather than hand it out again.
+  auto sweep = conn_.prepare(
+      "UPDATE queue SET state = 'dead', locked_by = NULL, locked_at = NULL, updated_at = ?1, "
+      "finished_at = ?1, last_error = 'lease expired on the final attempt (' || attempts || "
+      "' of ' || max_attempts || ')' "
+      "WHERE state IN ('ready','leased') AND visible_after <= ?1 AND state = 'leased' "
+      "AND attempts >= max_attempts AND topic IN (" + topics_sql + ")");
+  if (!sweep) return tl::unexpected(sweep.error());
+  sweep->bind(1, now_ms);
+  for (std::size_t i = 0; i < request.topics.size(); ++i) {
+    sweep->bind(static_cast<int>(i) + 2, request.topics[i]);
+  }
+  if (auto r = sweep->run(); !r) return tl::unexpected(r.error());
+
+  const int next = static_cast<int>(request.topics.size()) + 2;
+  auto claim = conn_.prepare(
+      std::string("UPDATE queue SET state = 'leased', attempts = attempts + 1, locked_by = ?") +
+      std::to_string(next) + ", locked_at = ?1, visible_after = ?" + std::to_string(next + 1) +
+      ", updated_at = ?1 WHERE id IN (SELECT id FROM queue WHERE state IN ('ready','leased') "
+      "AND visible_after <= ?1 AND topic IN (" + topics_sql + ") ORDER BY visible_after, id "
+      "LIMIT ?" + std::to_string(next + 2) + ") RETURNING " + k_job_columns);
+  if (!claim) return tl::unexpected(claim.error());
+  claim->bind(1, now_ms);
+  for (std::size_t i = 0; i < request.topics.size(); ++i) {
+    claim->bind(static_cast<int>(i) + 2, request.topics[i]);
+  }
+  claim->bind(next, request.worker_id)
+      .bind(next + 1, to_unix_ms(now_ + request.lease_for))
+      .bind(next + 2, request.limit);
+
+  std::vector<job> jobs;
+  while (true) {
+    auto row = claim->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    jobs.push_back(read_job(*claim));
+  }
+  std::sort(jobs.begin(), jobs.end(), [](const job& a, const job& b) { return a.id < b.id; });
+  return jobs;
+}
+
+error sqlite_transaction::lease_lost(const lease& held, std::string_view op) {
+  auto stmt = conn_.prepare("SELECT state, locked_by, attempts FROM queue WHERE id = ?1");
+  if (!stmt) return stmt.error();
+  stmt->bind(1, held.id);
+  auto row = stmt->step();
+  if (!row) return row.error();
+  if (!*row) return {errc::not_found, "no job " + std::to_string(held.id), false};
+  return {errc::conflict,
+          std::string("cannot ") + std::string(op) + " job " + std::to_string(held.id) +
+              ": worker " + held.worker_id + " no longer holds its lease (state " +
+              stmt->column_text(0) + ", attempt " + std::to_string(stmt->column_int64(2)) + ")",
+          false};
+}
+
+result<void> sqlite_transaction::ack(const lease& held) {
+  if (auto r = check_lease_shape(held); !r) return r;
+  auto stmt = conn_.prepare(
+      "UPDATE queue SET state = 'done', locked_by = NULL, locked_at = NULL, updated_at = ?1, "
+      "finished_at = ?1 WHERE id = ?2 AND state = 'leased' AND locked_by = ?3 AND attempts = ?4");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, to_unix_ms(now_)).bind(2, held.id).bind(3, held.worker_id).bind(4, held.attempt);
+  if (auto r = stmt->run(); !r) return r;
+  if (sqlite3_changes(conn_.handle()) == 0) return tl::unexpected(lease_lost(held, "ack"));
+  return {};
+}
+
+result<nack_outcome> sqlite_transaction::nack(const nack_request& req) {
+  if (auto r = check_lease_shape(req.held); !r) return tl::unexpected(r.error());
+  if (req.retry_delay.count() < 0) return fail(errc::invalid_argument, "retry delay is negative");
+  auto stmt = conn_.prepare(
+      "UPDATE queue SET "
+      "state = CASE WHEN ?5 OR attempts >= max_attempts THEN 'dead' ELSE 'ready' END, "
+      "finished_at = CASE WHEN ?5 OR attempts >= max_attempts THEN ?1 ELSE NULL END, "
+      "visible_after = ?6, last_error = ?7, locked_by = NULL, locked_at = NULL, updated_at = ?1 "
+      "WHERE id = ?2 AND state = 'leased' AND locked_by = ?3 AND attempts = ?4 RETURNING state");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, to_unix_ms(now_))
+      .bind(2, req.held.id)
+      .bind(3, req.held.worker_id)
+      .bind(4, req.held.attempt)
+      .bind(5, req.permanent ? 1 : 0)
+      .bind(6, to_unix_ms(now_ + req.retry_delay))
+      .bind(7, truncate_error(req.error));
+  auto row = stmt->step();
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return tl::unexpected(lease_lost(req.held, "nack"));
+  auto outcome = stmt->column_text(0) == "dead" ? nack_outcome::dead : nack_outcome::retry_scheduled;
+  if (auto r = stmt->run(); !r) return tl::unexpected(r.error());
+  if (outcome == nack_outcome::retry_scheduled) wakes_workers_ = true;
+  return outcome;
+}
+
+result<void> sqlite_transaction::extend_lease(const lease& held, millis lease_for) {
+  if (auto r = check_lease_shape(held); !r) return r;
+  if (lease_for.count() <= 0) return fail(errc::invalid_argument, "lease must be positive");
+  auto stmt = conn_.prepare(
+      "UPDATE queue SET visible_after = ?1, updated_at = ?2 "
+      "WHERE id = ?3 AND state = 'leased' AND locked_by = ?4 AND attempts = ?5");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, to_unix_ms(now_ + lease_for))
+      .bind(2, to_unix_ms(now_))
+      .bind(3, held.id)
+      .bind(4, held.worker_id)
+      .bind(5, held.attempt);
+  if (auto r = stmt->run(); !r) return r;
+  if (sqlite3_changes(conn_.handle()) == 0) return tl::unexpected(lease_lost(held, "extend"));
+  return {};
+}
+
+result<void> sqlite_transaction::requeue_dead(job_id id) {
+  auto stmt = conn_.prepare(
+      "UPDATE queue SET state = 'ready', attempts = 0, visible_after = ?1, updated_at = ?1, "
+      "finished_at = NULL, locked_by = NULL, locked_at = NULL WHERE id = ?2 AND state = 'dead'");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, to_unix_ms(now_)).bind(2, id);
+  if (auto r = stmt->run(); !r) return r;
+  if (sqlite3_changes(conn_.handle()) == 0) {
+    auto state = conn_.prepare("SELECT state FROM queue WHERE id = ?1");
+    if (!state) return tl::unexpected(state.error());
+    state->bind(1, id);
+    auto row = state->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return fail(errc::not_found, "no job " + std::to_string(id));
+    return fail(errc::conflict, "job " + std::to_string(id) + " is " + state->column_text(0) +
+                                    ", not dead; only dead jobs can be requeued");
+  }
+  wakes_workers_ = true;
+  return {};
+}
+
+}  // namespace grok::store::sqlite

@@ -1,0 +1,280 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <filesystem>
+
+#include "store/sqlite/migrations.h"
+#include "store/sqlite/rows.h"
+#include "store/sqlite/sqlite_transaction.h"
+
+namespace grok::store::sqlite {
+
+// A reader connection on loan from the pool; returned when destroyed.
+class sqlite_store::reader {
+ public:
+  reader(sqlite_store& owner, std::unique_ptr<connection> conn)
+      : owner_(&owner), conn_(std::move(conn)) {}
+  reader(reader&&) noexcept = default;
+  reader(const reader&) = delete;
+  reader& operator=(const reader&) = delete;
+  reader& operator=(reader&&) = delete;
+  ~reader() {
+    if (conn_) owner_->release_reader(std::move(conn_));
+  }
+  connection* operator->() const { return conn_.get(); }
+
+ private:
+  sqlite_store* owner_;
+  std::unique_ptr<connection> conn_;
+};
+
+sqlite_store::sqlite_store(std::unique_ptr<connection> writer, sqlite_options options,
+                           const clock& c)
+    : options_(std::move(options)), clock_(c), writer_(std::move(writer)) {}
+
+result<std::unique_ptr<sqlite_store>> sqlite_store::open(const sqlite_options& options) {
+  if (options.path.empty()) return fail(errc::invalid_argument, "no database path given");
+  if (options.synchronous != "NORMAL" && options.synchronous != "FULL") {
+    return fail(errc::invalid_argument,
+                "synchronous must be NORMAL or FULL, not '" + options.synchronous + "'");
+  }
+  if (options.create_if_missing) {
+    auto parent = std::filesystem::path(options.path).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      return fail(errc::io, "cannot create directory " + parent.string() + ": " + ec.message());
+    }
+  }
+  open_options conn_options;
+  conn_options.create_if_missing = options.create_if_missing;
+  conn_options.busy_timeout_ms = options.busy_timeout_ms;
+  conn_options.synchronous = options.synchronous;
+  auto writer = connection::open(options.path, conn_options);
+  if (!writer) return tl::unexpected(writer.error());
+
+  if (options.migrate) {
+    if (auto r = migrate(**writer); !r) return tl::unexpected(r.error());
+  } else if (auto r = check_schema_current(**writer); !r) {
+    return tl::unexpected(r.error());
+  }
+  const clock& c = options.time_source != nullptr ? *options.time_source : system_clock::instance();
+  return std::unique_ptr<sqlite_store>(new sqlite_store(std::move(*writer), options, c));
+}
+
+result<void> sqlite_store::transact(const std::function<result<void>(transaction&)>& work) {
+  std::lock_guard lock(write_mutex_);
+  if (auto r = writer_->exec("BEGIN IMMEDIATE"); !r) return r;
+  bool finished = false;
+  // Rolls back if `work` throws, so the writer is never left inside a transaction.
+  struct rollback_guard {
+    connection& conn;
+    bool& finished;
+    ~rollback_guard() {
+      if (!finished) (void)conn.exec("ROLLBACK");
+    }
+  } guard{*writer_, finished};
+
+  sqlite_transaction tx(*writer_, clock_.now());
+  auto outcome = work(tx);
+  if (!outcome) return outcome;  // the guard rolls back
+  if (auto r = writer_->exec("COMMIT"); !r) return r;
+  finished = true;
+  if (tx.wakes_workers()) signal_.notify();
+  return {};
+}
+
+result<sqlite_store::reader> sqlite_store::acquire_reader() {
+  {
+    std::lock_guard lock(readers_mutex_);
+    if (!idle_readers_.empty()) {
+      auto conn = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return reader(*this, std::move(conn));
+    }
+  }
+  open_options conn_options;
+  conn_options.create_if_missing = false;
+  conn_options.busy_timeout_ms = options_.busy_timeout_ms;
+  conn_options.synchronous = options_.synchronous;
+  auto conn = connection::open(options_.path, conn_options);
+  if (!conn) return tl::unexpected(conn.error());
+  return reader(*this, std::move(*conn));
+}
+
+void sqlite_store::release_reader(std::unique_ptr<connection> conn) {
+  constexpr std::size_t k_max_idle_readers = 8;
+  std::lock_guard lock(readers_mutex_);
+  if (idle_readers_.size() < k_max_idle_readers) idle_readers_.push_back(std::move(conn));
+}
+
+namespace {
+
+// Runs a prepared query and collects every row with `read`.
+template <class T, class Read>
+result<std::vector<T>> collect(bound_statement& stmt, Read read) {
+  std::vector<T> out;
+  while (true) {
+    auto row = stmt.step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return out;
+    out.push_back(read(stmt));
+  }
+}
+
+template <class T, class Read>
+result<std::optional<T>> first(bound_statement& stmt, Read read) {
+  auto row = stmt.step();
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return std::optional<T>{};
+  return std::optional<T>{read(stmt)};
+}
+
+int clamp_limit(int limit, int max) { return limit < 1 ? 1 : (limit > max ? max : limit); }
+
+}  // namespace
+
+result<std::optional<job>> sqlite_store::get_job(job_id id) {
+  auto r = acquire_reader();
+  if (!r) return tl::unexpected(r.error());
+  auto stmt = (*r)->prepare(std::string("SELECT ") + k_job_columns + " FROM queue WHERE id = ?1");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, id);
+  return first<job>(*stmt, read_job);
+}
+
+result<std::vector<job>> sqlite_store::list_jobs(const job_page_request& req) {
+  auto r = acquire_reader();
+  if (!r) return tl::unexpected(r.error());
+  auto stmt = (*r)->prepare(std::string("SELECT ") + k_job_columns +
+                            " FROM queue WHERE (?1 IS NULL OR state = ?1) AND id > ?2 "
+                            "ORDER BY id LIMIT ?3");
+  if (!stmt) return tl::unexpected(stmt.error());
+  if (req.state) {
+    stmt->bind(1, to_string(*req.state));
+  } else {
+    stmt->bind(1, nullptr);
+  }
+  stmt->bind(2, req.after).bind(3, clamp_limit(req.limit, 1000));
+  return collect<job>(*stmt, read_job);
+}
+
+result<queue_stats> sqlite_store::get_queue_stats() {
+  auto r = acquire_reader();
+  if (!r) return tl::unexpected(r.error());
+  queue_stats stats;
+  auto depth = (*r)->prepare(
+      "SELECT topic, state, COUNT(*) FROM queue GROUP BY topic, state ORDER BY topic, state");
+  if (!depth) return tl::unexpected(depth.error());
+  auto rows = collect<queue_depth>(*depth, [](const bound_statement& s) {
+    return queue_depth{s.column_text(0), parse_job_state(s.column_text(1)).value_or(job_state::dead),
+                       s.column_int64(2)};
+  });
+  if (!rows) return tl::unexpected(rows.error());
+  stats.depth = std::move(*rows);
+
+  const auto now = clock_.now();
+  auto visible = (*r)->prepare(
+      "SELECT COUNT(*), MIN(visible_after) FROM queue "
+      "WHERE state IN ('ready','leased') AND visible_after <= ?1");
+  if (!visible) return tl::unexpected(visible.error());
+  visible->bind(1, to_unix_ms(now));
+  auto row = visible->step();
+  if (!row) return tl::unexpected(row.error());
+  stats.visible = visible->column_int64(0);
+  if (auto oldest = visible->column_optional_int64(1)) {
+    stats.oldest_visible_lag = now - from_unix_ms(*oldest);
+  }
+  return stats;
+}
+
+result<std::optional<time_point>> sqlite_store::next_visible_at(
+    const std::vector<std::string>& topics) {
+  if (topics.empty()) return std::optional<time_point>{};
+  auto r = acquire_reader();
+  if (!r) return tl::unexpected(r.error());
+  auto stmt = (*r)->prepare(
+      "SELECT MIN(visible_after) FROM queue WHERE state IN ('ready','leased') AND topic IN (" +
+      placeholders(1, topics.size()) + ")");
+  if (!stmt) return tl::unexpected(stmt.error());
+  for (std::size_t i = 0; i < topics.size(); ++i) stmt->bind(static_cast<int>(i) + 1, topics[i]);
+  auto row = stmt->step();
+  if (!row) return tl::unexpected(row.error());
+  auto v = stmt->column_optional_int64(0);
+  if (!v) return std::optional<time_point>{};
+  return std::optional<time_point>{from_unix_ms(*v)};
+}
+
+result<std::optional<run_record>> sqlite_store::get_run(std::string_view id) {
+  auto r = acquire_reader();
+  if (!r) return tl::unexpected(r.error());
+  auto stmt = (*r)->prepare(std::string("SELECT ") + k_run_columns + " FROM runs WHERE id = ?1");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, id);
+  return first<run_record>(*stmt, read_run);
+}
+
+result<std::vector<run_record>> sqlite_store::list_runs(const run_page_request& req) {
+  auto r = acquire_reader();
+  if (!r) return tl::unexpected(r.error());
+  auto stmt = (*r)->prepare(std::string("SELECT ") + k_run_columns +
+                            " FROM runs WHERE (?1 IS NULL OR status = ?1) "
+                            "AND (?2 IS NULL OR owner_key_id = ?2) AND (?3 IS NULL OR id < ?3) "
+                            "ORDER BY id DESC LIMIT ?4");
+  if (!stmt) return tl::unexpected(stmt.error());
+  if (req.status) {
+    stmt->bind(1, to_string(*req.status));
+  } else {
+    stmt->bind(1, nullptr);
+  }
+  stmt->bind(2, req.owner_key_id).bind(3, req.before_id).bind(4, clamp_limit(req.limit, 1000));
+  return collect<run_record>(*stmt, read_run);
+}
+
+result<std::vector<step_record>> sqlite_store::list_steps(std::string_view run_id) {
+  auto r = acquire_reader();
+  if (!r) return tl::unexpected(r.error());
+  auto stmt = (*r)->prepare(std::string("SELECT ") + k_step_columns +
+                            " FROM steps WHERE run_id = ?1 ORDER BY id");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, run_id);
+  return collect<step_record>(*stmt, read_step);
+}
+
+result<std::vector<event_record>> sqlite_store::events_after(std::string_view run_id,
+                                                             std::int64_t after, int limit) {
+  auto r = acquire_reader();
+  if (!r) return tl::unexpected(r.error());
+  auto stmt = (*r)->prepare(std::string("SELECT ") + k_event_columns +
+                            " FROM events WHERE run_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, run_id).bind(2, after).bind(3, clamp_limit(limit, 10'000));
+  return collect<event_record>(*stmt, read_event);
+}
+
+result<std::optional<artifact_record>> sqlite_store::get_artifact(std::string_view id) {
+  auto r = acquire_reader();
+  if (!r) return tl::unexpected(r.error());
+  auto stmt = (*r)->prepare(std::string("SELECT ") + k_artifact_columns +
+                            " FROM artifacts WHERE id = ?1");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, id);
+  return first<artifact_record>(*stmt, read_artifact);
+}
+
+result<std::vector<std::string>> sqlite_store::integrity_check() {
+  auto r = acquire_reader();
+  if (!r) return tl::unexpected(r.error());
+  auto stmt = (*r)->prepare("PRAGMA integrity_check");
+  if (!stmt) return tl::unexpected(stmt.error());
+  auto rows = collect<std::string>(*stmt, [](const bound_statement& s) { return s.column_text(0); });
+  if (!rows) return tl::unexpected(rows.error());
+  if (rows->size() == 1 && (*rows)[0] == "ok") rows->clear();
+  return rows;
+}
+
+result<int> sqlite_store::schema_version() {
+  std::lock_guard lock(write_mutex_);
+  return read_schema_version(*writer_);
+}
+
+}  // namespace grok::store::sqlite

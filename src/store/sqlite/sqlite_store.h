@@ -1,0 +1,78 @@
+// The SQLite backend of the store (WAL mode, one file).
+//
+// Writes are serialized through one writer connection (a process-wide mutex plus
+// BEGIN IMMEDIATE, so other processes on the same file wait via the busy timeout).
+// Reads use a small pool of reader connections and never block the writer (WAL).
+//
+// Thread-safety: all public methods may be called from any thread.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/sqlite/connection.h"
+#include "store/store.h"
+
+namespace grok::store::sqlite {
+
+struct sqlite_options {
+  std::string path;
+  bool create_if_missing = true;
+  // Apply pending migrations at open; when false, an out-of-date schema is an error.
+  bool migrate = true;
+  std::string synchronous = "NORMAL";  // NORMAL (safe against process crashes) or FULL
+  int busy_timeout_ms = 10'000;
+  const clock* time_source = nullptr;  // defaults to the system clock
+};
+
+class sqlite_store final : public store {
+ public:
+  // Opens (and by default creates and migrates) the database at options.path.
+  // errc::not_found: missing file with create_if_missing=false; errc::corrupt: not a
+  // database; errc::unsupported: schema newer than this binary.
+  [[nodiscard]] static result<std::unique_ptr<sqlite_store>> open(const sqlite_options& options);
+
+  [[nodiscard]] result<void> transact(
+      const std::function<result<void>(transaction&)>& work) override;
+
+  [[nodiscard]] result<std::optional<job>> get_job(job_id id) override;
+  [[nodiscard]] result<std::vector<job>> list_jobs(const job_page_request& req) override;
+  [[nodiscard]] result<queue_stats> get_queue_stats() override;
+  [[nodiscard]] result<std::optional<time_point>> next_visible_at(
+      const std::vector<std::string>& topics) override;
+
+  [[nodiscard]] result<std::optional<run_record>> get_run(std::string_view id) override;
+  [[nodiscard]] result<std::vector<run_record>> list_runs(const run_page_request& req) override;
+  [[nodiscard]] result<std::vector<step_record>> list_steps(std::string_view run_id) override;
+  [[nodiscard]] result<std::vector<event_record>> events_after(std::string_view run_id,
+                                                               std::int64_t after,
+                                                               int limit) override;
+  [[nodiscard]] result<std::optional<artifact_record>> get_artifact(std::string_view id) override;
+
+  job_signal& jobs_signal() override { return signal_; }
+  [[nodiscard]] const clock& store_clock() const override { return clock_; }
+
+  // Runs SQLite's integrity check; returns its findings, empty when the file is sound.
+  [[nodiscard]] result<std::vector<std::string>> integrity_check();
+  [[nodiscard]] result<int> schema_version();
+
+ private:
+  class reader;
+  sqlite_store(std::unique_ptr<connection> writer, sqlite_options options, const clock& c);
+  [[nodiscard]] result<reader> acquire_reader();
+  void release_reader(std::unique_ptr<connection> conn);
+
+  sqlite_options options_;
+  const clock& clock_;
+  job_signal signal_;
+
+  std::mutex write_mutex_;
+  std::unique_ptr<connection> writer_;  // guarded by write_mutex_
+
+  std::mutex readers_mutex_;
+  std::vector<std::unique_ptr<connection>> idle_readers_;  // guarded by readers_mutex_
+};
+
+}  // namespace grok::store::sqlite

@@ -1,0 +1,50 @@
+// The write side of the SQLite store, valid while the store's writer connection holds an
+// open IMMEDIATE transaction. Internal to the sqlite backend.
+#pragma once
+
+#include "store/sqlite/connection.h"
+#include "store/store.h"
+
+namespace grok::store::sqlite {
+
+// Size limits enforced on every backend write, so a runaway caller gets a clear error
+// instead of a database full of one row.
+inline constexpr std::size_t k_max_topic_bytes = 200;
+inline constexpr std::size_t k_max_payload_bytes = 8 * 1024 * 1024;
+inline constexpr std::size_t k_max_dedupe_key_bytes = 512;
+inline constexpr std::size_t k_max_error_bytes = 16 * 1024;
+inline constexpr int k_max_claim_batch = 1000;
+inline constexpr std::size_t k_max_claim_topics = 64;
+
+class sqlite_transaction final : public transaction {
+ public:
+  sqlite_transaction(connection& conn, time_point now) : conn_(conn), now_(now) {}
+
+  [[nodiscard]] time_point now() const override { return now_; }
+
+  [[nodiscard]] result<enqueue_result> enqueue(const job_spec& spec) override;
+  [[nodiscard]] result<std::vector<job>> claim(const claim_request& request) override;
+  [[nodiscard]] result<void> ack(const lease& held) override;
+  [[nodiscard]] result<nack_outcome> nack(const nack_request& req) override;
+  [[nodiscard]] result<void> extend_lease(const lease& held, millis lease_for) override;
+  [[nodiscard]] result<void> requeue_dead(job_id id) override;
+
+  [[nodiscard]] result<void> insert_run(const run_record& run) override;
+  [[nodiscard]] result<void> update_run(const run_record& run) override;
+  [[nodiscard]] result<void> upsert_step(const step_record& step) override;
+  [[nodiscard]] result<std::int64_t> append_event(const event_draft& event) override;
+  [[nodiscard]] result<void> put_artifact(const artifact_record& artifact) override;
+
+  // True when a committed change may have made a job claimable.
+  [[nodiscard]] bool wakes_workers() const noexcept { return wakes_workers_; }
+
+ private:
+  // Explains why a lease-guarded update touched no row.
+  [[nodiscard]] error lease_lost(const lease& held, std::string_view op);
+
+  connection& conn_;
+  time_point now_;
+  bool wakes_workers_ = false;
+};
+
+}  // namespace grok::store::sqlite

@@ -1,0 +1,115 @@
+// The store: the only component that talks to a database. The engine, the API and the CLI
+// see runs, steps, events, the queue and artifacts through this interface; each backend
+// (sqlite/, later postgres/) implements it and passes tests/conformance.
+//
+// Writes happen inside `transact`, so that a state change, the events that record it and
+// the jobs it releases commit together or not at all. Reads outside `transact` see the
+// latest committed state.
+//
+// Thread-safety: a store may be used from any number of threads at once. A `transaction`
+// belongs to the thread running the callback and must not escape it. Do not call
+// `transact` from inside a transaction callback.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "store/job_signal.h"
+#include "store/queue_types.h"
+#include "store/run_types.h"
+
+namespace grok::store {
+
+// The write side, valid inside one transaction. Every method reports errors as values;
+// a callback that returns an error rolls the whole transaction back.
+class transaction {
+ public:
+  virtual ~transaction() = default;
+
+  // The time this transaction acts at (the store's clock, read once when it began).
+  [[nodiscard]] virtual time_point now() const = 0;
+
+  // --- queue ---
+  // Adds a job, or returns the existing one when (topic, dedupe_key) is already known.
+  // errc::invalid_argument for an empty topic or max_attempts < 1.
+  [[nodiscard]] virtual result<enqueue_result> enqueue(const job_spec& spec) = 0;
+  // Leases up to `limit` claimable jobs of the given topics, oldest visible first. First
+  // dead-letters jobs of those topics whose final attempt's lease ran out.
+  [[nodiscard]] virtual result<std::vector<job>> claim(const claim_request& request) = 0;
+  // Marks a leased job done. errc::conflict if `held` is not the job's current lease.
+  [[nodiscard]] virtual result<void> ack(const lease& held) = 0;
+  // Gives a leased job back for a retry after `retry_delay`, or dead-letters it.
+  // errc::conflict if `req.held` is not the job's current lease.
+  [[nodiscard]] virtual result<nack_outcome> nack(const nack_request& req) = 0;
+  // Moves the lease's end to now + `lease_for`. errc::conflict if the lease was lost.
+  [[nodiscard]] virtual result<void> extend_lease(const lease& held, millis lease_for) = 0;
+  // Makes a dead job ready again with its attempts reset. errc::not_found if there is no
+  // such job, errc::conflict if it is not dead.
+  [[nodiscard]] virtual result<void> requeue_dead(job_id id) = 0;
+
+  // --- runs, steps, events ---
+  // errc::already_exists if the id is taken.
+  [[nodiscard]] virtual result<void> insert_run(const run_record& run) = 0;
+  // Replaces the mutable fields of a run (status, answer, error, times, usage).
+  // errc::not_found if there is no such run. Never changes last_seq.
+  [[nodiscard]] virtual result<void> update_run(const run_record& run) = 0;
+  // Inserts or replaces a step by id.
+  [[nodiscard]] virtual result<void> upsert_step(const step_record& step) = 0;
+  // Stores an event with the run's next sequence number (gapless, never reused) and
+  // returns that number. errc::not_found if the run does not exist.
+  [[nodiscard]] virtual result<std::int64_t> append_event(const event_draft& event) = 0;
+
+  // --- artifacts ---
+  // Stores artifact metadata. errc::already_exists if the id is taken.
+  [[nodiscard]] virtual result<void> put_artifact(const artifact_record& artifact) = 0;
+};
+
+class store {
+ public:
+  virtual ~store() = default;
+
+  // Runs `work` in one transaction: commits when it returns a value, rolls back when it
+  // returns an error (which is then returned). Busy databases are waited for.
+  [[nodiscard]] virtual result<void> transact(
+      const std::function<result<void>(transaction&)>& work) = 0;
+
+  // --- reads ---
+  [[nodiscard]] virtual result<std::optional<job>> get_job(job_id id) = 0;
+  [[nodiscard]] virtual result<std::vector<job>> list_jobs(const job_page_request& req) = 0;
+  [[nodiscard]] virtual result<queue_stats> get_queue_stats() = 0;
+  // The earliest time a job of these topics becomes claimable (may be in the past);
+  // empty when no such job is ready or leased.
+  [[nodiscard]] virtual result<std::optional<time_point>> next_visible_at(
+      const std::vector<std::string>& topics) = 0;
+
+  [[nodiscard]] virtual result<std::optional<run_record>> get_run(std::string_view id) = 0;
+  [[nodiscard]] virtual result<std::vector<run_record>> list_runs(const run_page_request& req) = 0;
+  [[nodiscard]] virtual result<std::vector<step_record>> list_steps(std::string_view run_id) = 0;
+  // Events of a run with seq > after, in order, at most `limit`.
+  [[nodiscard]] virtual result<std::vector<event_record>> events_after(std::string_view run_id,
+                                                                       std::int64_t after,
+                                                                       int limit) = 0;
+  [[nodiscard]] virtual result<std::optional<artifact_record>> get_artifact(
+      std::string_view id) = 0;
+
+  // Notified after every commit that may have made a job claimable.
+  virtual job_signal& jobs_signal() = 0;
+  // The clock this store stamps rows with.
+  [[nodiscard]] virtual const clock& store_clock() const = 0;
+
+  // --- one-transaction conveniences over transact() ---
+  [[nodiscard]] result<enqueue_result> enqueue(const job_spec& spec);
+  [[nodiscard]] result<std::vector<job>> claim(const claim_request& request);
+  [[nodiscard]] result<void> ack(const lease& held);
+  [[nodiscard]] result<nack_outcome> nack(const nack_request& req);
+  [[nodiscard]] result<void> extend_lease(const lease& held, millis lease_for);
+  [[nodiscard]] result<void> requeue_dead(job_id id);
+};
+
+}  // namespace grok::store
