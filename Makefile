@@ -1,0 +1,41 @@
+# The two set-up commands (see README.md) and a few conveniences.
+#   make serve  - install packages, build the release binary, start grok on SQLite in ./grok-data
+#   make test   - install packages, build and run every test suite (normal and ASan+UBSan builds)
+.PHONY: serve test bootstrap build release dev asan test-dev test-asan bench format clean
+
+JOBS ?= $(shell nproc)
+
+bootstrap:
+	@bash scripts/bootstrap.sh
+
+release: bootstrap
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+build: release
+
+serve: release
+	./build/release/grok serve
+
+dev: bootstrap
+	@cmake --preset dev >/dev/null
+	@cmake --build --preset dev -j $(JOBS)
+
+asan: bootstrap
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+
+test-dev: dev
+	ctest --preset dev
+
+test-asan: asan
+	ctest --preset asan
+
+test: test-dev test-asan
+	@echo "all test suites passed (dev and asan builds)"
+
+bench: release
+	./build/release/bench/queue_bench
+
+clean:
+	rm -rf build

@@ -1,0 +1,237 @@
+// Runs, steps, events and artifacts: semantics every store backend must implement.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "conformance/store_backends.h"
+#include "core/ids.h"
+
+namespace grok::testing {
+namespace {
+
+using store::run_record;
+using store::run_status;
+using namespace std::chrono_literals;
+
+class runs_conformance : public store_conformance {
+ protected:
+  std::string make_run(run_status status = run_status::queued,
+                       std::optional<std::string> owner = std::nullopt) {
+    run_record r;
+    r.id = new_id("run", clock_.now());
+    r.status = status;
+    r.input = "what is 2+2?";
+    r.options_json = R"({"max_steps":4})";
+    r.owner_key_id = std::move(owner);
+    r.created_at = clock_.now();
+    auto ok = st().transact([&](store::transaction& tx) { return tx.insert_run(r); });
+    EXPECT_TRUE(ok) << (ok ? "" : describe(ok.error()));
+    return r.id;
+  }
+  result<std::int64_t> append(const std::string& run_id, const std::string& type) {
+    std::int64_t seq = 0;
+    auto ok = st().transact([&](store::transaction& tx) -> result<void> {
+      auto s = tx.append_event({.run_id = run_id, .type = type, .ts = tx.now(), .body_json = R"({"k":1})"});
+      if (!s) return tl::unexpected(s.error());
+      seq = *s;
+      return {};
+    });
+    if (!ok) return tl::unexpected(ok.error());
+    return seq;
+  }
+};
+
+TEST_P(runs_conformance, inserted_run_reads_back_unchanged) {
+  auto id = make_run(run_status::queued, "key_1");
+  auto got = st().get_run(id);
+  ASSERT_TRUE(got && *got);
+  const auto& r = **got;
+  EXPECT_EQ(r.id, id);
+  EXPECT_EQ(r.status, run_status::queued);
+  EXPECT_EQ(r.input, "what is 2+2?");
+  EXPECT_EQ(r.options_json, R"({"max_steps":4})");
+  EXPECT_EQ(r.owner_key_id, "key_1");
+  EXPECT_EQ(r.created_at, clock_.now());
+  EXPECT_FALSE(r.started_at);
+  EXPECT_EQ(r.last_seq, 0);
+  EXPECT_FALSE(*st().get_run("run_missing"));
+}
+
+TEST_P(runs_conformance, duplicate_run_id_is_refused) {
+  auto id = make_run();
+  run_record r;
+  r.id = id;
+  r.created_at = clock_.now();
+  auto again = st().transact([&](store::transaction& tx) { return tx.insert_run(r); });
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, errc::already_exists);
+}
+
+TEST_P(runs_conformance, idempotency_key_is_unique_per_owner) {
+  auto insert = [&](const std::string& owner) {
+    run_record r;
+    r.id = new_id("run", clock_.now());
+    r.owner_key_id = owner;
+    r.idempotency_key = "same";
+    r.created_at = clock_.now();
+    return st().transact([&](store::transaction& tx) { return tx.insert_run(r); });
+  };
+  EXPECT_TRUE(insert("key_a"));
+  EXPECT_TRUE(insert("key_b"));
+  auto dup = insert("key_a");
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, errc::already_exists);
+}
+
+TEST_P(runs_conformance, update_run_changes_status_answer_and_usage) {
+  auto id = make_run();
+  auto r = **st().get_run(id);
+  r.status = run_status::completed;
+  r.answer = "4";
+  r.started_at = clock_.now();
+  r.finished_at = clock_.now() + 2s;
+  r.tokens_in = 10;
+  r.tokens_out = 20;
+  r.cost = 0.5;
+  ASSERT_TRUE(st().transact([&](store::transaction& tx) { return tx.update_run(r); }));
+  auto got = **st().get_run(id);
+  EXPECT_EQ(got.status, run_status::completed);
+  EXPECT_EQ(got.answer, "4");
+  EXPECT_EQ(got.finished_at, clock_.now() + 2s);
+  EXPECT_EQ(got.tokens_out, 20);
+  EXPECT_DOUBLE_EQ(got.cost, 0.5);
+
+  r.id = "run_missing";
+  auto missing = st().transact([&](store::transaction& tx) { return tx.update_run(r); });
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, errc::not_found);
+}
+
+TEST_P(runs_conformance, events_get_gapless_sequences_per_run) {
+  auto a = make_run();
+  auto b = make_run();
+  EXPECT_EQ(*append(a, "run.created"), 1);
+  EXPECT_EQ(*append(a, "plan.created"), 2);
+  EXPECT_EQ(*append(b, "run.created"), 1);
+  EXPECT_EQ(*append(a, "run.completed"), 3);
+  auto events = st().events_after(a, 0, 100);
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 3U);
+  EXPECT_EQ((*events)[1].type, "plan.created");
+  EXPECT_EQ((*events)[1].seq, 2);
+  EXPECT_EQ((*events)[1].body_json, R"({"k":1})");
+  auto tail = st().events_after(a, 2, 100);
+  ASSERT_EQ(tail->size(), 1U);
+  EXPECT_EQ((*tail)[0].seq, 3);
+  EXPECT_EQ((**st().get_run(a)).last_seq, 3);
+}
+
+TEST_P(runs_conformance, rolled_back_event_does_not_consume_a_sequence_number) {
+  auto id = make_run();
+  EXPECT_EQ(*append(id, "run.created"), 1);
+  auto failed = st().transact([&](store::transaction& tx) -> result<void> {
+    auto s = tx.append_event({.run_id = id, .type = "step.started", .ts = tx.now()});
+    if (!s) return tl::unexpected(s.error());
+    return fail(errc::io, "the state change failed");
+  });
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(*append(id, "step.started"), 2);
+}
+
+TEST_P(runs_conformance, event_for_an_unknown_run_is_refused) {
+  auto r = append("run_missing", "run.created");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, errc::not_found);
+}
+
+TEST_P(runs_conformance, concurrent_appends_stay_gapless) {
+  auto id = make_run();
+  constexpr int k_threads = 4;
+  constexpr int k_each = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < k_threads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < k_each; ++i) EXPECT_TRUE(append(id, "tool.result"));
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto events = st().events_after(id, 0, 10'000);
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), static_cast<std::size_t>(k_threads * k_each));
+  for (std::size_t i = 0; i < events->size(); ++i) EXPECT_EQ((*events)[i].seq, static_cast<std::int64_t>(i + 1));
+}
+
+TEST_P(runs_conformance, steps_upsert_and_list_in_creation_order) {
+  auto run = make_run();
+  store::step_record s1{.id = new_id("step", clock_.now()), .run_id = run, .name = "planner"};
+  store::step_record s2{.id = new_id("step", clock_.now()), .run_id = run, .name = "worker.E1",
+                        .tool = "calculator", .args_json = R"({"expression":"2+2"})"};
+  ASSERT_TRUE(st().transact([&](store::transaction& tx) -> result<void> {
+    if (auto r = tx.upsert_step(s1); !r) return r;
+    return tx.upsert_step(s2);
+  }));
+  s2.status = "completed";
+  s2.output = "4";
+  s2.attempts = 1;
+  s2.latency_ms = 12;
+  ASSERT_TRUE(st().transact([&](store::transaction& tx) { return tx.upsert_step(s2); }));
+  auto steps = st().list_steps(run);
+  ASSERT_TRUE(steps);
+  ASSERT_EQ(steps->size(), 2U);
+  EXPECT_EQ((*steps)[0].name, "planner");
+  EXPECT_EQ((*steps)[1].status, "completed");
+  EXPECT_EQ((*steps)[1].output, "4");
+  EXPECT_EQ((*steps)[1].tool, "calculator");
+  EXPECT_EQ((*steps)[1].latency_ms, 12);
+}
+
+TEST_P(runs_conformance, step_of_an_unknown_run_is_refused) {
+  store::step_record s{.id = new_id("step", clock_.now()), .run_id = "run_missing", .name = "planner"};
+  auto r = st().transact([&](store::transaction& tx) { return tx.upsert_step(s); });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, errc::not_found);
+}
+
+TEST_P(runs_conformance, list_runs_is_newest_first_with_filters_and_cursor) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(make_run(i % 2 == 0 ? run_status::queued : run_status::completed, "key_a"));
+    clock_.advance(1ms);
+  }
+  make_run(run_status::queued, "key_b");
+  auto page = st().list_runs({.owner_key_id = "key_a", .limit = 2});
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 2U);
+  EXPECT_EQ((*page)[0].id, ids[4]);
+  EXPECT_EQ((*page)[1].id, ids[3]);
+  auto next = st().list_runs({.owner_key_id = "key_a", .before_id = page->back().id, .limit = 10});
+  ASSERT_EQ(next->size(), 3U);
+  EXPECT_EQ((*next)[2].id, ids[0]);
+  auto done = st().list_runs({.status = run_status::completed});
+  ASSERT_EQ(done->size(), 2U);
+  EXPECT_EQ(st().list_runs({})->size(), 6U);
+}
+
+TEST_P(runs_conformance, artifacts_are_stored_once_by_id) {
+  auto run = make_run();
+  store::artifact_record a{.id = new_id("art", clock_.now()), .kind = "tool_output", .uri = "file:///x",
+                           .sha256 = std::string(64, 'a'), .size = 123, .run_id = run, .created_at = clock_.now()};
+  ASSERT_TRUE(st().transact([&](store::transaction& tx) { return tx.put_artifact(a); }));
+  auto got = st().get_artifact(a.id);
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((*got)->size, 123);
+  EXPECT_EQ((*got)->run_id, run);
+  auto dup = st().transact([&](store::transaction& tx) { return tx.put_artifact(a); });
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, errc::already_exists);
+  a.id = new_id("art", clock_.now());
+  a.run_id = "run_missing";
+  auto orphan = st().transact([&](store::transaction& tx) { return tx.put_artifact(a); });
+  ASSERT_FALSE(orphan);
+  EXPECT_EQ(orphan.error().code, errc::not_found);
+}
+
+INSTANTIATE_TEST_SUITE_P(backends, runs_conformance, ::testing::ValuesIn(all_store_backends()), backend_name);
+
+}  // namespace
+}  // namespace grok::testing

@@ -1,0 +1,41 @@
+// The store backends the conformance suite runs against. Every backend must pass every
+// test in this folder; a new backend adds itself to all_store_backends().
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/clock.h"
+#include "store/store.h"
+#include "tests_support/temp_dir.h"
+
+namespace grok::testing {
+
+struct store_backend {
+  std::string name;
+  // Opens a fresh, empty, migrated store that keeps its files under `dir`.
+  std::function<std::unique_ptr<store::store>(const temp_dir& dir, const clock& c)> open;
+};
+
+std::vector<store_backend> all_store_backends();
+
+// A fixture with a fresh store on a manual clock for each test.
+class store_conformance : public ::testing::TestWithParam<store_backend> {
+ protected:
+  void SetUp() override { store_ = GetParam().open(dir_, clock_); }
+  store::store& st() { return *store_; }
+
+  temp_dir dir_;
+  manual_clock clock_;
+  std::unique_ptr<store::store> store_;
+};
+
+inline std::string backend_name(const ::testing::TestParamInfo<store_backend>& info) {
+  return info.param.name;
+}
+
+}  // namespace grok::testing

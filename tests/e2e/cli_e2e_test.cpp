@@ -1,0 +1,145 @@
+// Black-box tests of the grok binary: exit codes, stderr lines, and a full serve lifecycle.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "store/open_store.h"
+#include "tests_support/process.h"
+#include "tests_support/temp_dir.h"
+
+namespace grok {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::program_path;
+using testing::run_program;
+using testing::temp_dir;
+
+class cli_e2e : public ::testing::Test {
+ protected:
+  testing::run_output grok(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+    args.insert(args.begin(), program_path("grok"));
+    return run_program(args, env, dir_.path().string());
+  }
+  temp_dir dir_;
+};
+
+TEST_F(cli_e2e, version_and_help_everywhere) {
+  auto v = grok({"--version"});
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_NE(v.out.find("grok 0."), std::string::npos);
+  for (auto args : std::vector<std::vector<std::string>>{{"--help"}, {"serve", "--help"}, {"migrate", "--help"},
+                                                         {"queue", "--help"}, {"queue", "stats", "--help"},
+                                                         {"queue", "dead", "--help"}, {"queue", "retry", "--help"}}) {
+    auto r = grok(args);
+    EXPECT_EQ(r.exit_code, 0) << args.back();
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << args[0];
+  }
+}
+
+TEST_F(cli_e2e, usage_errors_are_one_clear_line_and_exit_2) {
+  for (auto args : std::vector<std::vector<std::string>>{{}, {"fly"}, {"queue"}, {"queue", "retry"},
+                                                         {"queue", "retry", "abc"}, {"queue", "retry", "-3"},
+                                                         {"serve", "--workers", "1000"}}) {
+    auto r = grok(args);
+    EXPECT_EQ(r.exit_code, 2) << (args.empty() ? "" : args[0]) << r.err;
+    EXPECT_NE(r.err.find("grok: error:"), std::string::npos) << r.err;
+  }
+}
+
+TEST_F(cli_e2e, queue_commands_on_a_missing_database_say_what_to_do) {
+  auto r = grok({"queue", "stats"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("grok migrate"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("grok-data/grok.db")));
+}
+
+TEST_F(cli_e2e, corrupt_database_is_reported_not_crashed_on) {
+  std::ofstream(dir_.file("bad.db")) << std::string(5000, 'x');
+  auto r = grok({"--db", dir_.file("bad.db"), "queue", "stats"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("is not a GROK database or is damaged"), std::string::npos) << r.err;
+  auto s = grok({"--db", dir_.file("bad.db"), "migrate"});
+  EXPECT_EQ(s.exit_code, 1);
+}
+
+TEST_F(cli_e2e, bad_configuration_names_the_key) {
+  std::ofstream(dir_.file("grok.toml")) << "workers = -1\n";
+  auto r = grok({"migrate"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("grok.toml line 1: workers"), std::string::npos) << r.err;
+  std::filesystem::remove(dir_.file("grok.toml"));
+  auto e = grok({"migrate"}, {{"GROK_LOG_LEVEL", "chatty"}});
+  EXPECT_EQ(e.exit_code, 1);
+  EXPECT_NE(e.err.find("GROK_LOG_LEVEL"), std::string::npos) << e.err;
+}
+
+TEST_F(cli_e2e, migrate_then_inspect_and_retry_dead_jobs) {
+  auto m = grok({"migrate"});
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  ASSERT_TRUE(std::filesystem::exists(dir_.file("grok-data/grok.db")));
+  EXPECT_EQ(grok({"migrate"}).exit_code, 0);
+
+  store::job_id dead_id = 0;
+  {
+    auto st = store::open_store({.url = dir_.file("grok-data/grok.db")});
+    ASSERT_TRUE(st);
+    ASSERT_TRUE((*st)->enqueue({.topic = "plan", .payload = "{}"}));
+    auto id = (*st)->enqueue({.topic = "tool", .payload = "{}", .max_attempts = 1});
+    ASSERT_TRUE(id);
+    dead_id = id->id;
+    auto jobs = (*st)->claim({{"tool"}, "w", 1000ms, 1});
+    ASSERT_TRUE(jobs && jobs->size() == 1);
+    ASSERT_TRUE((*st)->nack({(*jobs)[0].held_lease(), "tool exploded\nwith two lines", 0ms}));
+  }
+
+  auto stats = grok({"queue", "stats"});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  EXPECT_NE(stats.out.find("plan"), std::string::npos);
+  EXPECT_NE(stats.out.find("dead"), std::string::npos);
+  auto json = grok({"queue", "stats", "--json"});
+  EXPECT_NE(json.out.find(R"({"count":1,"state":"dead","topic":"tool"})"), std::string::npos) << json.out;
+
+  auto dead = grok({"queue", "dead"});
+  ASSERT_EQ(dead.exit_code, 0);
+  EXPECT_NE(dead.out.find("tool exploded with two lines"), std::string::npos) << dead.out;
+
+  auto retry = grok({"queue", "retry", std::to_string(dead_id)});
+  EXPECT_EQ(retry.exit_code, 0) << retry.err;
+  auto again = grok({"queue", "retry", std::to_string(dead_id)});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("not dead"), std::string::npos) << again.err;
+  auto missing = grok({"queue", "retry", "999999"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("no job 999999"), std::string::npos);
+  EXPECT_NE(grok({"queue", "dead"}).out.find("no dead jobs"), std::string::npos);
+}
+
+TEST_F(cli_e2e, serve_starts_and_stops_cleanly_on_sigterm_and_sigint) {
+  for (int sig : {SIGTERM, SIGINT}) {
+    testing::child_process serve({program_path("grok"), "serve", "--workers", "3"}, {}, dir_.path().string());
+    ASSERT_TRUE(serve.wait_for_stderr_line("ready:", 30s)) << serve.stderr_text();
+    serve.send_signal(sig);
+    auto code = serve.wait(30s);
+    ASSERT_TRUE(code.has_value()) << "serve did not stop";
+    EXPECT_EQ(*code, 0) << serve.stderr_text();
+  }
+  auto stats = grok({"queue", "stats"});
+  EXPECT_EQ(stats.exit_code, 0) << stats.err;
+}
+
+TEST_F(cli_e2e, serve_refuses_a_database_from_a_newer_grok) {
+  ASSERT_EQ(grok({"migrate"}).exit_code, 0);
+  {
+    auto r = run_program({"/usr/bin/sqlite3", dir_.file("grok-data/grok.db"), "PRAGMA user_version = 42;"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  auto r = grok({"serve"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("newer than this grok binary"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace grok

@@ -1,0 +1,144 @@
+#include "cli/config_loader.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "tests_support/temp_dir.h"
+
+namespace grok::cli {
+namespace {
+
+using grok::testing::temp_dir;
+using namespace std::chrono_literals;
+
+env_lookup env_of(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
+    auto it = vars.find(std::string(name));
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+std::string write(const temp_dir& dir, const std::string& name, const std::string& text) {
+  auto path = dir.file(name);
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(config_loader, defaults_follow_the_spec) {
+  auto c = load_config({.config_path = std::nullopt, .flags = {}, .env = env_of({})});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->data_dir, "./grok-data");
+  EXPECT_EQ(c->effective_db(), "sqlite://./grok-data/grok.db");
+  EXPECT_EQ(c->listen, "127.0.0.1:8080");
+  EXPECT_EQ(c->llm_base_url, "http://127.0.0.1:11434/v1");
+  EXPECT_EQ(c->planner_model, "llama3.1:8b");
+}
+
+TEST(config_loader, file_then_environment_then_flags) {
+  temp_dir dir;
+  auto path = write(dir, "grok.toml",
+                    "data_dir = \"/from/file\"\nworkers = 3\nlisten = \"0.0.0.0:9000\"\n"
+                    "[queue]\nlease_ms = 5000\nmax_attempts = 7\n");
+  auto c = load_config({.config_path = path,
+                        .flags = {{"workers", "9"}},
+                        .env = env_of({{"GROK_WORKERS", "5"}, {"GROK_LISTEN", "127.0.0.1:1234"}})});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->data_dir, "/from/file");
+  EXPECT_EQ(c->listen, "127.0.0.1:1234");  // env beats file
+  EXPECT_EQ(c->workers, 9);                // flag beats env
+  EXPECT_EQ(c->queue.lease, 5000ms);
+  EXPECT_EQ(c->queue.max_attempts, 7);
+}
+
+TEST(config_loader, grok_config_names_the_file) {
+  temp_dir dir;
+  auto path = write(dir, "other.toml", "solver_model = \"qwen2.5:7b\"\n");
+  auto c = load_config({.config_path = std::nullopt, .flags = {}, .env = env_of({{"GROK_CONFIG", path}})});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->solver_model, "qwen2.5:7b");
+  auto missing = load_config({.config_path = std::nullopt, .flags = {}, .env = env_of({{"GROK_CONFIG", dir.file("nope.toml")}})});
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("nope.toml"), std::string::npos);
+}
+
+TEST(config_loader, errors_name_the_key_and_the_source) {
+  temp_dir dir;
+  struct bad_case {
+    std::string toml;
+    std::string expect;
+  };
+  for (const auto& [toml, expect] : std::vector<bad_case>{
+           {"wrkers = 3\n", "wrkers: unknown setting"},
+           {"workers = \"three\"\n", "workers: expected an integer"},
+           {"workers = 3.5\n", "workers: expected an integer"},
+           {"workers = 100000\n", "workers: 100000 is out of range"},
+           {"data_dir = 7\n", "data_dir: expected a string"},
+           {"log_level = \"loud\"\n", "log_level: 'loud' is not a log level"},
+           {"[queue]\nlease_ms = 0\n", "queue.lease_ms: 0 is out of range"},
+           {"[queue]\nspeed = 1\n", "queue.speed: unknown setting"},
+           {"[network]\nport = 1\n", "network: unknown setting"},
+           {"llm_api_key = \"sk-secret\"\n", "secrets are not read from the config file"},
+           {"workers = \n", "line 1"},
+           {"= broken", "line 1"},
+           {"listen = \"nohost\"\n", "listen: 'nohost' is not HOST:PORT"},
+           {"listen = \"127.0.0.1:99999\"\n", "no valid port"},
+       }) {
+    auto path = write(dir, "bad.toml", toml);
+    auto c = load_config({.config_path = path, .flags = {}, .env = env_of({})});
+    ASSERT_FALSE(c) << toml;
+    EXPECT_EQ(c.error().code, errc::invalid_argument) << toml;
+    EXPECT_NE(c.error().message.find(expect), std::string::npos) << toml << " -> " << c.error().message;
+    // The secret itself never appears in the error.
+    EXPECT_EQ(c.error().message.find("sk-secret"), std::string::npos);
+  }
+}
+
+TEST(config_loader, bad_environment_values_name_the_variable) {
+  auto c = load_config({.config_path = std::nullopt, .flags = {}, .env = env_of({{"GROK_WORKERS", "many"}})});
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("GROK_WORKERS"), std::string::npos);
+  auto d = load_config({.config_path = std::nullopt, .flags = {}, .env = env_of({{"GROK_QUEUE_LEASE_MS", "-5"}})});
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.error().message.find("GROK_QUEUE_LEASE_MS"), std::string::npos);
+  auto e = load_config({.config_path = std::nullopt, .flags = {}, .env = env_of({{"GROK_WORKERS", "3x"}})});
+  ASSERT_FALSE(e);
+}
+
+TEST(config_loader, bad_flags_name_the_flag) {
+  auto c = load_config({.config_path = std::nullopt, .flags = {{"log_level", "shout"}}, .env = env_of({})});
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("--log-level"), std::string::npos);
+}
+
+TEST(config_loader, secrets_come_from_the_environment_or_a_file_and_are_masked) {
+  temp_dir dir;
+  auto key_file = write(dir, "key", "sk-from-file\n");
+  auto toml = write(dir, "grok.toml", "llm_api_key_file = \"" + key_file + "\"\n");
+  auto c = load_config({.config_path = toml, .flags = {}, .env = env_of({})});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->llm_api_key, "sk-from-file");
+  auto d = load_config({.config_path = toml, .flags = {}, .env = env_of({{"GROK_LLM_API_KEY", "sk-env"}})});
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->llm_api_key, "sk-env");
+  auto text = describe_config(*d);
+  EXPECT_EQ(text.find("sk-env"), std::string::npos);
+  EXPECT_NE(text.find("llm_api_key=(set, hidden)"), std::string::npos);
+
+  auto missing = load_config({.config_path = std::nullopt, .flags = {},
+                              .env = env_of({{"GROK_SIGNING_SECRET_FILE", dir.file("absent")}})});
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("GROK_SIGNING_SECRET_FILE"), std::string::npos);
+}
+
+TEST(config_loader, oversized_config_file_is_refused) {
+  temp_dir dir;
+  auto path = write(dir, "big.toml", "# " + std::string(2 * 1024 * 1024, 'x') + "\n");
+  auto c = load_config({.config_path = path, .flags = {}, .env = env_of({})});
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("larger than 1 MiB"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace grok::cli
