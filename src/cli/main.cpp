@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/config_loader.h"
 #include "core/version.h"
+#include "store/sqlite/sqlite_store.h"
 
 namespace {
 
@@ -33,6 +34,7 @@ void add_global_flags(CLI::App& app, global_flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  grok::store::sqlite::configure_process_allocator();
   CLI::App app{"GROK: a small, fast, self-hosted agent server.\n"
                "Plans with one model, runs tools in parallel, answers with another; every run is\n"
                "durable and observable. See README.md for configuration.",

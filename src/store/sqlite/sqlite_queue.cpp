@@ -94,11 +94,15 @@ result<std::vector<job>> sqlite_transaction::claim(const claim_request& request)
   }
   if (auto r = sweep->run(); !r) return tl::unexpected(r.error());
 
+  // Walk the visibility index in order and stop at the first rows of the wanted topics.
+  // Without INDEXED BY the planner prefers queue_state_topic and sorts every visible job
+  // on each claim (600 claims/s with a 20,000-job backlog instead of thousands).
   const int next = static_cast<int>(request.topics.size()) + 2;
   auto claim = conn_.prepare(
       std::string("UPDATE queue SET state = 'leased', attempts = attempts + 1, locked_by = ?") +
       std::to_string(next) + ", locked_at = ?1, visible_after = ?" + std::to_string(next + 1) +
-      ", updated_at = ?1 WHERE id IN (SELECT id FROM queue WHERE state IN ('ready','leased') "
+      ", updated_at = ?1 WHERE id IN (SELECT id FROM queue INDEXED BY queue_visible "
+      "WHERE state IN ('ready','leased') "
       "AND visible_after <= ?1 AND topic IN (" + topics_sql + ") ORDER BY visible_after, id "
       "LIMIT ?" + std::to_string(next + 2) + ") RETURNING " + k_job_columns);
   if (!claim) return tl::unexpected(claim.error());

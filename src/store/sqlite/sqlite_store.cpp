@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <malloc.h>
+
 #include <filesystem>
 
 #include "store/sqlite/migrations.h"
@@ -7,6 +9,11 @@
 #include "store/sqlite/sqlite_transaction.h"
 
 namespace grok::store::sqlite {
+
+void configure_process_allocator() {
+  constexpr int k_trim_threshold = 64 * 1024 * 1024;
+  mallopt(M_TRIM_THRESHOLD, k_trim_threshold);
+}
 
 // A reader connection on loan from the pool; returned when destroyed.
 class sqlite_store::reader {
@@ -193,7 +200,8 @@ result<std::optional<time_point>> sqlite_store::next_visible_at(
   auto r = acquire_reader();
   if (!r) return tl::unexpected(r.error());
   auto stmt = (*r)->prepare(
-      "SELECT MIN(visible_after) FROM queue WHERE state IN ('ready','leased') AND topic IN (" +
+      "SELECT MIN(visible_after) FROM queue INDEXED BY queue_visible "
+      "WHERE state IN ('ready','leased') AND topic IN (" +
       placeholders(1, topics.size()) + ")");
   if (!stmt) return tl::unexpected(stmt.error());
   for (std::size_t i = 0; i < topics.size(); ++i) stmt->bind(static_cast<int>(i) + 1, topics[i]);
