@@ -58,7 +58,8 @@ void fill(store::store& st, int n) {
   for (int done = 0; done < n;) {
     auto r = st.transact([&](store::transaction& tx) -> result<void> {
       for (int i = 0; i < 1000 && done < n; ++i, ++done) {
-        if (auto e = tx.enqueue({.topic = "bench", .payload = R"({"n":1})"}); !e) return tl::unexpected(e.error());
+        if (auto e = tx.enqueue({.topic = "bench", .payload = R"({"n":1})"}); !e)
+          return tl::unexpected(e.error());
       }
       return {};
     });
@@ -70,7 +71,8 @@ double bench_enqueue(const std::string& path, int n) {
   auto st = fresh_store(path);
   auto start = steady::now();
   for (int i = 0; i < n; ++i) {
-    if (auto r = st->enqueue({.topic = "bench", .payload = R"({"n":1})"}); !r) die(describe(r.error()));
+    if (auto r = st->enqueue({.topic = "bench", .payload = R"({"n":1})"}); !r)
+      die(describe(r.error()));
   }
   return n / seconds_since(start);
 }
@@ -108,7 +110,8 @@ double bench_claim_ack(const std::string& path, int n, int workers, int batch) {
     });
   }
   for (auto& t : threads) t.join();
-  if (processed != n) die("processed " + std::to_string(processed.load()) + " of " + std::to_string(n));
+  if (processed != n)
+    die("processed " + std::to_string(processed.load()) + " of " + std::to_string(n));
   return n / seconds_since(start);
 }
 
@@ -121,14 +124,19 @@ double bench_raw(const std::string& path, int n) {
   sqlite3* db = nullptr;
   if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) die("open failed");
   sqlite3_busy_timeout(db, 10'000);
-  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", nullptr, nullptr, nullptr);
+  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", nullptr, nullptr,
+               nullptr);
   const char* claim_sql =
-      "UPDATE queue SET state = 'leased', attempts = attempts + 1, locked_by = ?3, locked_at = ?1, "
-      "visible_after = ?4, updated_at = ?1 WHERE id IN (SELECT id FROM queue INDEXED BY queue_visible WHERE state IN ('ready','leased') "
-      "AND visible_after <= ?1 AND topic IN (?2) ORDER BY visible_after, id LIMIT 1) RETURNING id, attempts";
+      "UPDATE queue SET state = 'leased', attempts = attempts + 1, lease_seq = lease_seq + 1, "
+      "locked_by = ?3, locked_at = ?1, "
+      "visible_after = ?4, updated_at = ?1 WHERE id IN (SELECT id FROM queue INDEXED BY "
+      "queue_visible WHERE state IN ('ready','leased') "
+      "AND visible_after <= ?1 AND topic IN (?2) ORDER BY visible_after, id LIMIT 1) RETURNING id, "
+      "lease_seq";
   const char* ack_sql =
-      "UPDATE queue SET state = 'done', locked_by = NULL, locked_at = NULL, updated_at = ?1, finished_at = ?1 "
-      "WHERE id = ?2 AND state = 'leased' AND locked_by = ?3 AND attempts = ?4";
+      "UPDATE queue SET state = 'done', locked_by = NULL, locked_at = NULL, updated_at = ?1, "
+      "finished_at = ?1 "
+      "WHERE id = ?2 AND state = 'leased' AND locked_by = ?3 AND lease_seq = ?4";
   sqlite3_stmt* claim = nullptr;
   sqlite3_stmt* ack = nullptr;
   if (sqlite3_prepare_v2(db, claim_sql, -1, &claim, nullptr) != SQLITE_OK) die(sqlite3_errmsg(db));
@@ -148,14 +156,14 @@ double bench_raw(const std::string& path, int n) {
     }
     if (rc != SQLITE_ROW) die(sqlite3_errmsg(db));
     const auto id = sqlite3_column_int64(claim, 0);
-    const auto attempts = sqlite3_column_int64(claim, 1);
+    const auto seq = sqlite3_column_int64(claim, 1);
     while (sqlite3_step(claim) == SQLITE_ROW) {
     }
     sqlite3_reset(claim);
     sqlite3_bind_int64(ack, 1, now);
     sqlite3_bind_int64(ack, 2, id);
     sqlite3_bind_text(ack, 3, "raw", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(ack, 4, attempts);
+    sqlite3_bind_int64(ack, 4, seq);
     if (sqlite3_step(ack) != SQLITE_DONE) die(sqlite3_errmsg(db));
     sqlite3_reset(ack);
     ++processed;
@@ -164,7 +172,8 @@ double bench_raw(const std::string& path, int n) {
   sqlite3_finalize(claim);
   sqlite3_finalize(ack);
   sqlite3_close(db);
-  if (processed != n) die("raw processed " + std::to_string(processed) + " of " + std::to_string(n));
+  if (processed != n)
+    die("raw processed " + std::to_string(processed) + " of " + std::to_string(n));
   return rate;
 }
 
@@ -193,8 +202,8 @@ int main(int argc, char** argv) {
   }
   const auto path = (std::filesystem::path(dir) / "queue.db").string();
 
-  std::printf("bench/queue: SQLite %s, WAL, synchronous=NORMAL, %d jobs per measurement\n", sqlite3_libversion(),
-              opt.jobs);
+  std::printf("bench/queue: SQLite %s, WAL, synchronous=NORMAL, %d jobs per measurement\n",
+              sqlite3_libversion(), opt.jobs);
   std::fflush(stdout);
   const double raw = bench_raw(path, opt.jobs);
   const double enqueue = bench_enqueue(path, opt.jobs);

@@ -13,7 +13,6 @@
 namespace grok::cli {
 namespace {
 
-
 constexpr std::size_t k_max_secret_file_bytes = 64 * 1024;
 constexpr std::size_t k_max_config_file_bytes = 1024 * 1024;
 
@@ -33,23 +32,39 @@ struct setting {
 
 const std::vector<setting>& settings() {
   static const std::vector<setting> list = {
-      {"data_dir", "GROK_DATA_DIR", kind::text, 0, 0, [](config& c, std::string v) { c.data_dir = std::move(v); }},
+      {"data_dir", "GROK_DATA_DIR", kind::text, 0, 0,
+       [](config& c, std::string v) { c.data_dir = std::move(v); }},
       {"db", "GROK_DB", kind::text, 0, 0, [](config& c, std::string v) { c.db = std::move(v); }},
-      {"listen", "GROK_LISTEN", kind::text, 0, 0, [](config& c, std::string v) { c.listen = std::move(v); }},
-      {"log_level", "GROK_LOG_LEVEL", kind::log_level, 0, 0, [](config& c, std::string v) { c.log_level = std::move(v); }},
-      {"workers", "GROK_WORKERS", kind::integer, 0, 256, nullptr, [](config& c, std::int64_t v) { c.workers = static_cast<int>(v); }},
-      {"llm_base_url", "GROK_LLM_BASE_URL", kind::text, 0, 0, [](config& c, std::string v) { c.llm_base_url = std::move(v); }},
-      {"llm_api_key_file", "GROK_LLM_API_KEY_FILE", kind::secret_file, 0, 0, [](config& c, std::string v) { c.llm_api_key = std::move(v); }},
-      {"planner_model", "GROK_PLANNER_MODEL", kind::text, 0, 0, [](config& c, std::string v) { c.planner_model = std::move(v); }},
-      {"solver_model", "GROK_SOLVER_MODEL", kind::text, 0, 0, [](config& c, std::string v) { c.solver_model = std::move(v); }},
-      {"redis_url", "GROK_REDIS_URL", kind::text, 0, 0, [](config& c, std::string v) { c.redis_url = std::move(v); }},
-      {"otlp_endpoint", "GROK_OTLP_ENDPOINT", kind::text, 0, 0, [](config& c, std::string v) { c.otlp_endpoint = std::move(v); }},
-      {"signing_secret_file", "GROK_SIGNING_SECRET_FILE", kind::secret_file, 0, 0, [](config& c, std::string v) { c.signing_secret = std::move(v); }},
-      {"queue.lease_ms", "GROK_QUEUE_LEASE_MS", kind::millis_value, 100, 86'400'000, nullptr, [](config& c, std::int64_t v) { c.queue.lease = millis(v); }},
-      {"queue.max_attempts", "GROK_QUEUE_MAX_ATTEMPTS", kind::integer, 1, 1000, nullptr, [](config& c, std::int64_t v) { c.queue.max_attempts = static_cast<int>(v); }},
-      {"queue.backoff_base_ms", "GROK_QUEUE_BACKOFF_BASE_MS", kind::millis_value, 0, 86'400'000, nullptr, [](config& c, std::int64_t v) { c.queue.backoff_base = millis(v); }},
-      {"queue.backoff_cap_ms", "GROK_QUEUE_BACKOFF_CAP_MS", kind::millis_value, 0, 86'400'000, nullptr, [](config& c, std::int64_t v) { c.queue.backoff_cap = millis(v); }},
-      {"queue.idle_recheck_ms", "GROK_QUEUE_IDLE_RECHECK_MS", kind::millis_value, 10, 3'600'000, nullptr, [](config& c, std::int64_t v) { c.queue.idle_recheck = millis(v); }},
+      {"listen", "GROK_LISTEN", kind::text, 0, 0,
+       [](config& c, std::string v) { c.listen = std::move(v); }},
+      {"log_level", "GROK_LOG_LEVEL", kind::log_level, 0, 0,
+       [](config& c, std::string v) { c.log_level = std::move(v); }},
+      {"workers", "GROK_WORKERS", kind::integer, 0, 256, nullptr,
+       [](config& c, std::int64_t v) { c.workers = static_cast<int>(v); }},
+      {"llm_base_url", "GROK_LLM_BASE_URL", kind::text, 0, 0,
+       [](config& c, std::string v) { c.llm_base_url = std::move(v); }},
+      {"llm_api_key_file", "GROK_LLM_API_KEY_FILE", kind::secret_file, 0, 0,
+       [](config& c, std::string v) { c.llm_api_key = std::move(v); }},
+      {"planner_model", "GROK_PLANNER_MODEL", kind::text, 0, 0,
+       [](config& c, std::string v) { c.planner_model = std::move(v); }},
+      {"solver_model", "GROK_SOLVER_MODEL", kind::text, 0, 0,
+       [](config& c, std::string v) { c.solver_model = std::move(v); }},
+      {"redis_url", "GROK_REDIS_URL", kind::text, 0, 0,
+       [](config& c, std::string v) { c.redis_url = std::move(v); }},
+      {"otlp_endpoint", "GROK_OTLP_ENDPOINT", kind::text, 0, 0,
+       [](config& c, std::string v) { c.otlp_endpoint = std::move(v); }},
+      {"signing_secret_file", "GROK_SIGNING_SECRET_FILE", kind::secret_file, 0, 0,
+       [](config& c, std::string v) { c.signing_secret = std::move(v); }},
+      {"queue.lease_ms", "GROK_QUEUE_LEASE_MS", kind::millis_value, 100, 86'400'000, nullptr,
+       [](config& c, std::int64_t v) { c.queue.lease = millis(v); }},
+      {"queue.max_attempts", "GROK_QUEUE_MAX_ATTEMPTS", kind::integer, 1, 1000, nullptr,
+       [](config& c, std::int64_t v) { c.queue.max_attempts = static_cast<int>(v); }},
+      {"queue.backoff_base_ms", "GROK_QUEUE_BACKOFF_BASE_MS", kind::millis_value, 0, 86'400'000,
+       nullptr, [](config& c, std::int64_t v) { c.queue.backoff_base = millis(v); }},
+      {"queue.backoff_cap_ms", "GROK_QUEUE_BACKOFF_CAP_MS", kind::millis_value, 0, 86'400'000,
+       nullptr, [](config& c, std::int64_t v) { c.queue.backoff_cap = millis(v); }},
+      {"queue.idle_recheck_ms", "GROK_QUEUE_IDLE_RECHECK_MS", kind::millis_value, 10, 3'600'000,
+       nullptr, [](config& c, std::int64_t v) { c.queue.idle_recheck = millis(v); }},
   };
   return list;
 }
@@ -64,8 +79,10 @@ struct direct_secret {
 
 const std::vector<direct_secret>& direct_secrets() {
   static const std::vector<direct_secret> list = {
-      {"GROK_LLM_API_KEY", "llm_api_key", "llm_api_key_file", [](config& c, std::string v) { c.llm_api_key = std::move(v); }},
-      {"GROK_SIGNING_SECRET", "signing_secret", "signing_secret_file", [](config& c, std::string v) { c.signing_secret = std::move(v); }},
+      {"GROK_LLM_API_KEY", "llm_api_key", "llm_api_key_file",
+       [](config& c, std::string v) { c.llm_api_key = std::move(v); }},
+      {"GROK_SIGNING_SECRET", "signing_secret", "signing_secret_file",
+       [](config& c, std::string v) { c.signing_secret = std::move(v); }},
   };
   return list;
 }
@@ -77,7 +94,8 @@ const setting* find_setting(std::string_view name) {
   return nullptr;
 }
 
-tl::unexpected<error> bad(const std::string& origin, std::string_view name, const std::string& why) {
+tl::unexpected<error> bad(const std::string& origin, std::string_view name,
+                          const std::string& why) {
   return fail(errc::invalid_argument, origin + ": " + std::string(name) + ": " + why);
 }
 
@@ -85,19 +103,25 @@ result<std::string> read_secret_file(const std::string& path) {
   std::error_code ec;
   auto size = std::filesystem::file_size(path, ec);
   if (ec) return fail(errc::not_found, "cannot read " + path + ": " + ec.message());
-  if (size > k_max_secret_file_bytes) return fail(errc::invalid_argument, path + " is larger than 64 KiB");
+  if (size > k_max_secret_file_bytes)
+    return fail(errc::invalid_argument, path + " is larger than 64 KiB");
   std::ifstream in(path, std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+    text.pop_back();
   if (text.empty()) return fail(errc::invalid_argument, path + " is empty");
   return text;
 }
 
-result<void> set_text(config& into, const setting& s, std::string value, const std::string& origin) {
+result<void> set_text(config& into, const setting& s, std::string value,
+                      const std::string& origin) {
   if (s.type == kind::log_level) {
-    static const std::vector<std::string_view> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+    static const std::vector<std::string_view> levels = {"trace", "debug",    "info", "warn",
+                                                         "error", "critical", "off"};
     if (std::find(levels.begin(), levels.end(), value) == levels.end()) {
-      return bad(origin, s.name, "'" + value + "' is not a log level (trace, debug, info, warn, error, critical, off)");
+      return bad(
+          origin, s.name,
+          "'" + value + "' is not a log level (trace, debug, info, warn, error, critical, off)");
     }
   }
   if (s.type == kind::secret_file) {
@@ -110,10 +134,12 @@ result<void> set_text(config& into, const setting& s, std::string value, const s
   return {};
 }
 
-result<void> set_int(config& into, const setting& s, std::int64_t value, const std::string& origin) {
+result<void> set_int(config& into, const setting& s, std::int64_t value,
+                     const std::string& origin) {
   if (value < s.min || value > s.max) {
-    return bad(origin, s.name, std::to_string(value) + " is out of range (" + std::to_string(s.min) + " to " +
-                                   std::to_string(s.max) + ")");
+    return bad(origin, s.name,
+               std::to_string(value) + " is out of range (" + std::to_string(s.min) + " to " +
+                   std::to_string(s.max) + ")");
   }
   s.set_int(into, value);
   return {};
@@ -122,7 +148,8 @@ result<void> set_int(config& into, const setting& s, std::int64_t value, const s
 result<void> validate(const config& c) {
   if (c.workers < 0) return fail(errc::invalid_argument, "workers must not be negative");
   if (c.queue.backoff_cap < c.queue.backoff_base) {
-    return fail(errc::invalid_argument, "queue.backoff_cap_ms must be at least queue.backoff_base_ms");
+    return fail(errc::invalid_argument,
+                "queue.backoff_cap_ms must be at least queue.backoff_base_ms");
   }
   auto colon = c.listen.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == c.listen.size()) {
@@ -132,7 +159,8 @@ result<void> validate(const config& c) {
   auto port_text = std::string_view(c.listen).substr(colon + 1);
   auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc{} || ptr != port_text.data() + port_text.size() || port < 0 || port > 65535) {
-    return fail(errc::invalid_argument, "listen: '" + c.listen + "' has no valid port (0 to 65535)");
+    return fail(errc::invalid_argument,
+                "listen: '" + c.listen + "' has no valid port (0 to 65535)");
   }
   return {};
 }
@@ -149,8 +177,9 @@ result<void> apply_table(config& into, const toml::table& table, const std::stri
     }
     for (const auto& d : direct_secrets()) {
       if (d.toml_name == name) {
-        return bad(where, name, "secrets are not read from the config file; set " + std::string(d.env) +
-                                    " or " + std::string(d.file_setting) + " (a path to a file holding it)");
+        return bad(where, name,
+                   "secrets are not read from the config file; set " + std::string(d.env) + " or " +
+                       std::string(d.file_setting) + " (a path to a file holding it)");
       }
     }
     const auto* s = find_setting(name);
@@ -184,13 +213,15 @@ result<void> apply_toml(config& into, std::string_view text, const std::string& 
   try {
     table = toml::parse(text, origin);
   } catch (const toml::parse_error& err) {
-    return fail(errc::invalid_argument, origin + " line " + std::to_string(err.source().begin.line) + ": " +
+    return fail(errc::invalid_argument, origin + " line " +
+                                            std::to_string(err.source().begin.line) + ": " +
                                             std::string(err.description()));
   }
   return apply_table(into, table, "", origin);
 }
 
-result<void> apply_setting(config& into, std::string_view name, std::string_view value, const std::string& origin) {
+result<void> apply_setting(config& into, std::string_view name, std::string_view value,
+                           const std::string& origin) {
   const auto* s = find_setting(name);
   if (s == nullptr) return bad(origin, name, "unknown setting");
   if (s->type == kind::integer || s->type == kind::millis_value) {
@@ -236,7 +267,8 @@ result<config> load_config(const config_request& request) {
 
   for (const auto& s : settings()) {
     if (auto v = request.env(s.env)) {
-      if (auto r = apply_setting(c, s.name, *v, std::string(s.env)); !r) return tl::unexpected(r.error());
+      if (auto r = apply_setting(c, s.name, *v, std::string(s.env)); !r)
+        return tl::unexpected(r.error());
     }
   }
   for (const auto& d : direct_secrets()) {
@@ -254,13 +286,16 @@ result<config> load_config(const config_request& request) {
 }
 
 std::string describe_config(const config& c) {
-  auto mask = [](const std::string& s) { return s.empty() ? std::string("(unset)") : std::string("(set, hidden)"); };
+  auto mask = [](const std::string& s) {
+    return s.empty() ? std::string("(unset)") : std::string("(set, hidden)");
+  };
   std::ostringstream out;
   out << "data_dir=" << c.data_dir << " db=" << c.effective_db() << " listen=" << c.listen
-      << " workers=" << c.workers << " log_level=" << c.log_level << " llm_base_url=" << c.llm_base_url
-      << " planner_model=" << c.planner_model << " solver_model=" << c.solver_model
-      << " llm_api_key=" << mask(c.llm_api_key) << " signing_secret=" << mask(c.signing_secret)
-      << " queue.lease_ms=" << c.queue.lease.count() << " queue.max_attempts=" << c.queue.max_attempts;
+      << " workers=" << c.workers << " log_level=" << c.log_level
+      << " llm_base_url=" << c.llm_base_url << " planner_model=" << c.planner_model
+      << " solver_model=" << c.solver_model << " llm_api_key=" << mask(c.llm_api_key)
+      << " signing_secret=" << mask(c.signing_secret) << " queue.lease_ms=" << c.queue.lease.count()
+      << " queue.max_attempts=" << c.queue.max_attempts;
   return out.str();
 }
 

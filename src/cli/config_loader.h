@@ -34,11 +34,12 @@ struct config_request {
 [[nodiscard]] result<config> load_config(const config_request& request);
 
 // Parses grok.toml text onto `into`. `origin` names the file in errors.
-[[nodiscard]] result<void> apply_toml(config& into, std::string_view text, const std::string& origin);
+[[nodiscard]] result<void> apply_toml(config& into, std::string_view text,
+                                      const std::string& origin);
 
 // Applies one setting given as a string (from the environment or a flag).
-[[nodiscard]] result<void> apply_setting(config& into, std::string_view name, std::string_view value,
-                                         const std::string& origin);
+[[nodiscard]] result<void> apply_setting(config& into, std::string_view name,
+                                         std::string_view value, const std::string& origin);
 
 // One line per setting, secrets masked; for `grok serve` start-up logs.
 [[nodiscard]] std::string describe_config(const config& c);

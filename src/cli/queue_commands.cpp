@@ -38,11 +38,13 @@ int run_queue_stats(const config& c, bool json) {
     nlohmann::json out;
     out["depth"] = nlohmann::json::array();
     for (const auto& d : stats->depth) {
-      out["depth"].push_back({{"topic", d.topic}, {"state", store::to_string(d.state)}, {"count", d.count}});
+      out["depth"].push_back(
+          {{"topic", d.topic}, {"state", store::to_string(d.state)}, {"count", d.count}});
     }
     out["visible"] = stats->visible;
-    out["oldest_visible_lag_ms"] =
-        stats->oldest_visible_lag ? nlohmann::json(stats->oldest_visible_lag->count()) : nlohmann::json(nullptr);
+    out["oldest_visible_lag_ms"] = stats->oldest_visible_lag
+                                       ? nlohmann::json(stats->oldest_visible_lag->count())
+                                       : nlohmann::json(nullptr);
     std::cout << out.dump() << "\n";
     return k_exit_ok;
   }
@@ -52,11 +54,13 @@ int run_queue_stats(const config& c, bool json) {
   }
   std::cout << fmt::format("{:<32} {:<8} {:>10}\n", "TOPIC", "STATE", "JOBS");
   for (const auto& d : stats->depth) {
-    std::cout << fmt::format("{:<32} {:<8} {:>10}\n", one_line(d.topic, 32), store::to_string(d.state), d.count);
+    std::cout << fmt::format("{:<32} {:<8} {:>10}\n", one_line(d.topic, 32),
+                             store::to_string(d.state), d.count);
   }
   std::cout << fmt::format("\nvisible now: {}", stats->visible);
   if (stats->oldest_visible_lag) {
-    std::cout << fmt::format(", oldest waiting {:.3f} s", static_cast<double>(stats->oldest_visible_lag->count()) / 1000.0);
+    std::cout << fmt::format(", oldest waiting {:.3f} s",
+                             static_cast<double>(stats->oldest_visible_lag->count()) / 1000.0);
   }
   std::cout << "\n";
   return k_exit_ok;
@@ -71,13 +75,14 @@ int run_queue_dead(const config& c, int limit, bool json) {
   if (json) {
     auto out = nlohmann::json::array();
     for (const auto& j : *jobs) {
-      out.push_back({{"id", j.id},
-                     {"topic", j.topic},
-                     {"attempts", j.attempts},
-                     {"max_attempts", j.max_attempts},
-                     {"last_error", j.last_error ? nlohmann::json(*j.last_error) : nlohmann::json(nullptr)},
-                     {"created_at", format_time(j.created_at)},
-                     {"updated_at", format_time(j.updated_at)}});
+      out.push_back(
+          {{"id", j.id},
+           {"topic", j.topic},
+           {"attempts", j.attempts},
+           {"max_attempts", j.max_attempts},
+           {"last_error", j.last_error ? nlohmann::json(*j.last_error) : nlohmann::json(nullptr)},
+           {"created_at", format_time(j.created_at)},
+           {"updated_at", format_time(j.updated_at)}});
     }
     std::cout << out.dump() << "\n";
     return k_exit_ok;
@@ -86,11 +91,12 @@ int run_queue_dead(const config& c, int limit, bool json) {
     std::cout << "no dead jobs\n";
     return k_exit_ok;
   }
-  std::cout << fmt::format("{:>10} {:<24} {:>8} {:<20} {}\n", "ID", "TOPIC", "ATTEMPTS", "DIED", "LAST ERROR");
+  std::cout << fmt::format("{:>10} {:<24} {:>8} {:<20} {}\n", "ID", "TOPIC", "ATTEMPTS", "DIED",
+                           "LAST ERROR");
   for (const auto& j : *jobs) {
     std::cout << fmt::format("{:>10} {:<24} {:>8} {:<20} {}\n", j.id, one_line(j.topic, 24),
-                             fmt::format("{}/{}", j.attempts, j.max_attempts), format_time(j.updated_at),
-                             one_line(j.last_error.value_or(""), 100));
+                             fmt::format("{}/{}", j.attempts, j.max_attempts),
+                             format_time(j.updated_at), one_line(j.last_error.value_or(""), 100));
   }
   return k_exit_ok;
 }

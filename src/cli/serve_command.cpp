@@ -32,7 +32,8 @@ int run_serve(const config& c) {
   queue::worker_pool workers(st, queue::worker_pool_options::from_config(c));
   // Job handlers are registered here as the components that own them are wired in.
   workers.start();
-  spdlog::info("ready: database {}, {} worker(s); send SIGINT or SIGTERM to stop", c.effective_db(), c.workers);
+  spdlog::info("ready: database {}, {} worker(s); send SIGINT or SIGTERM to stop", c.effective_db(),
+               c.workers);
 
   int received = 0;
   sigwait(&stop_signals, &received);
@@ -47,7 +48,8 @@ int run_serve(const config& c) {
 int run_migrate(const config& c) {
   auto applied = store::migrate_store(c.effective_db());
   if (!applied) return report_error(describe(applied.error()));
-  spdlog::info("database {}: {} migration(s) applied; schema is current", c.effective_db(), *applied);
+  spdlog::info("database {}: {} migration(s) applied; schema is current", c.effective_db(),
+               *applied);
   return k_exit_ok;
 }
 

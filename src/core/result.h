@@ -16,16 +16,16 @@ namespace grok {
 enum class errc {
   invalid_argument,  // the caller's input is wrong
   not_found,
-  conflict,          // state changed underneath (lease lost, wrong state for the operation)
+  conflict,  // state changed underneath (lease lost, wrong state for the operation)
   already_exists,
-  io,                // the file system or a socket failed
-  corrupt,           // a database or file is damaged
-  busy,              // a resource is locked; retrying later may work
-  unavailable,       // a dependency is down
+  io,           // the file system or a socket failed
+  corrupt,      // a database or file is damaged
+  busy,         // a resource is locked; retrying later may work
+  unavailable,  // a dependency is down
   timeout,
   cancelled,
-  unsupported,       // e.g. a database written by a newer binary
-  internal,          // a bug: an invariant did not hold
+  unsupported,  // e.g. a database written by a newer binary
+  internal,     // a bug: an invariant did not hold
 };
 
 std::string_view to_string(errc code) noexcept;

@@ -92,7 +92,8 @@ void worker_pool::run_worker(const std::stop_token& stop, const std::string& wor
     if (!jobs) {
       ++store_errors_;
       spdlog::warn("worker {}: claim failed: {}", worker_id, describe(jobs.error()));
-      store_.jobs_signal().wait_for_change(generation, std::min(options_.idle_recheck, millis(500)));
+      store_.jobs_signal().wait_for_change(generation,
+                                           std::min(options_.idle_recheck, millis(500)));
       continue;
     }
     if (jobs->empty()) {
@@ -156,8 +157,8 @@ void worker_pool::process(const store::job& j, const std::stop_token& stop) {
                  outcome.error);
   } else {
     ++retried_;
-    spdlog::info("job {} ({}) attempt {} failed, retrying in {} ms: {}", j.id, j.topic,
-                 j.attempts, req.retry_delay.count(), outcome.error);
+    spdlog::info("job {} ({}) attempt {} failed, retrying in {} ms: {}", j.id, j.topic, j.attempts,
+                 req.retry_delay.count(), outcome.error);
   }
 }
 

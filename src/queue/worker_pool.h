@@ -30,8 +30,8 @@ namespace grok::queue {
 // What a handler reports about one job.
 struct job_outcome {
   enum class kind { done, retry, fail } what = kind::done;
-  std::string error;                   // for retry and fail
-  std::optional<millis> retry_after;   // overrides the backoff policy (e.g. Retry-After)
+  std::string error;                  // for retry and fail
+  std::optional<millis> retry_after;  // overrides the backoff policy (e.g. Retry-After)
 
   static job_outcome success() { return {}; }
   static job_outcome retry_later(std::string why, std::optional<millis> after = std::nullopt) {
@@ -43,7 +43,7 @@ struct job_outcome {
 
 struct job_context {
   const store::job& job;
-  std::stop_token stop;   // requested when the pool is shutting down
+  std::stop_token stop;  // requested when the pool is shutting down
   store::store& store;
   millis lease_for;
   // Pushes the lease's end out by lease_for; returns errc::conflict if it was already lost.
@@ -56,7 +56,7 @@ using job_handler = std::function<job_outcome(const job_context&)>;
 
 struct worker_pool_options {
   int workers = 4;
-  int claim_batch = 1;  // jobs claimed per transaction by one worker
+  int claim_batch = 1;        // jobs claimed per transaction by one worker
   std::string worker_prefix;  // default: "<hostname>:<pid>"
   millis lease{30'000};
   backoff_policy backoff;

@@ -44,16 +44,16 @@ result<parsed_db_url> parse_db_url(const std::string& url) {
     std::size_t pos = 0;
     while (pos <= query.size()) {
       auto amp = query.find('&', pos);
-      std::string pair = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+      std::string pair =
+          query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
       auto eq = pair.find('=');
       std::string key = pair.substr(0, eq);
       std::string value = eq == std::string::npos ? "" : pair.substr(eq + 1);
       if (key == "synchronous" && (upper(value) == "NORMAL" || upper(value) == "FULL")) {
         out.synchronous = upper(value);
       } else if (!pair.empty()) {
-        return fail(errc::invalid_argument,
-                    "unknown or invalid database URL option '" + pair +
-                        "' (supported: synchronous=normal|full)");
+        return fail(errc::invalid_argument, "unknown or invalid database URL option '" + pair +
+                                                "' (supported: synchronous=normal|full)");
       }
       if (amp == std::string::npos) break;
       pos = amp + 1;

@@ -7,7 +7,7 @@
 //   attempts, in which case the next claim on its topic moves it to `dead`.
 // - ack → `done`. nack → `ready` again after the given delay, or `dead` when permanent or
 //   when attempts reached max_attempts. A dead job can be requeued (attempts reset).
-// - Only the holder of the current lease (worker id + attempt number, see `lease`) may
+// - Only the holder of the current lease (worker id + lease number, see `lease`) may
 //   ack, nack or extend it; anyone else gets errc::conflict.
 // - A dedupe key is unique per topic, forever: enqueueing it again returns the first job.
 #pragma once
@@ -42,12 +42,13 @@ struct enqueue_result {
   bool created = false;  // false: the dedupe key already named this job
 };
 
-// Proof of a claim. The attempt number fences off a worker whose lease expired and whose
-// job was claimed again by someone else.
+// Proof of a claim. `seq` counts every claim of the job and is never reset (not even by a
+// requeue, which resets `attempts`), so it fences off a worker whose lease expired and whose
+// job was claimed again, by someone else or by itself.
 struct lease {
   job_id id = 0;
   std::string worker_id;
-  int attempt = 0;
+  std::int64_t seq = 0;
 };
 
 struct job {
@@ -58,6 +59,7 @@ struct job {
   job_state state = job_state::ready;
   int attempts = 0;
   int max_attempts = 0;
+  std::int64_t lease_seq = 0;  // claims ever made of this job
   time_point visible_after;
   std::optional<std::string> locked_by;
   std::optional<time_point> locked_at;
@@ -66,7 +68,7 @@ struct job {
   time_point updated_at;
 
   // The lease this job was claimed under (meaningful only when state == leased).
-  [[nodiscard]] lease held_lease() const { return {id, locked_by.value_or(""), attempts}; }
+  [[nodiscard]] lease held_lease() const { return {id, locked_by.value_or(""), lease_seq}; }
 };
 
 struct claim_request {

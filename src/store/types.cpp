@@ -5,10 +5,14 @@ namespace grok::store {
 
 std::string_view to_string(job_state s) noexcept {
   switch (s) {
-    case job_state::ready: return "ready";
-    case job_state::leased: return "leased";
-    case job_state::done: return "done";
-    case job_state::dead: return "dead";
+    case job_state::ready:
+      return "ready";
+    case job_state::leased:
+      return "leased";
+    case job_state::done:
+      return "done";
+    case job_state::dead:
+      return "dead";
   }
   return "unknown";
 }
@@ -22,12 +26,18 @@ std::optional<job_state> parse_job_state(std::string_view s) noexcept {
 
 std::string_view to_string(run_status s) noexcept {
   switch (s) {
-    case run_status::queued: return "queued";
-    case run_status::running: return "running";
-    case run_status::awaiting_input: return "awaiting_input";
-    case run_status::completed: return "completed";
-    case run_status::failed: return "failed";
-    case run_status::cancelled: return "cancelled";
+    case run_status::queued:
+      return "queued";
+    case run_status::running:
+      return "running";
+    case run_status::awaiting_input:
+      return "awaiting_input";
+    case run_status::completed:
+      return "completed";
+    case run_status::failed:
+      return "failed";
+    case run_status::cancelled:
+      return "cancelled";
   }
   return "unknown";
 }

@@ -14,7 +14,8 @@ using namespace std::chrono_literals;
 class queue_conformance : public store_conformance {
  protected:
   store::job_id add(const std::string& topic = "t", int max_attempts = 3, millis delay = 0ms) {
-    auto r = st().enqueue({.topic = topic, .payload = "p", .max_attempts = max_attempts, .delay = delay});
+    auto r = st().enqueue(
+        {.topic = topic, .payload = "p", .max_attempts = max_attempts, .delay = delay});
     EXPECT_TRUE(r.has_value()) << (r ? "" : describe(r.error()));
     return r ? r->id : 0;
   }
@@ -48,8 +49,9 @@ TEST_P(queue_conformance, enqueue_rejects_invalid_specs) {
   EXPECT_EQ(st().enqueue({.topic = std::string(201, 'x')}).error().code, errc::invalid_argument);
   EXPECT_EQ(st().enqueue({.topic = "t", .max_attempts = 0}).error().code, errc::invalid_argument);
   EXPECT_EQ(st().enqueue({.topic = "t", .delay = -1ms}).error().code, errc::invalid_argument);
-  EXPECT_EQ(st().enqueue({.topic = "t", .payload = std::string(8 * 1024 * 1024 + 1, 'x')}).error().code,
-            errc::invalid_argument);
+  EXPECT_EQ(
+      st().enqueue({.topic = "t", .payload = std::string(8 * 1024 * 1024 + 1, 'x')}).error().code,
+      errc::invalid_argument);
   EXPECT_EQ(st().enqueue({.topic = "t", .dedupe_key = ""}).error().code, errc::invalid_argument);
   auto stats = st().get_queue_stats();
   ASSERT_TRUE(stats);
@@ -165,7 +167,7 @@ TEST_P(queue_conformance, expired_lease_cannot_ack_after_the_job_was_claimed_aga
   EXPECT_TRUE(st().ack(second[0].held_lease()));
 }
 
-TEST_P(queue_conformance, same_worker_is_fenced_by_attempt_number) {
+TEST_P(queue_conformance, same_worker_is_fenced_by_lease_number) {
   add();
   auto first = take("w1", 1, {"t"}, 1s);
   clock_.advance(1s);
@@ -264,6 +266,24 @@ TEST_P(queue_conformance, requeue_makes_a_dead_job_ready_with_attempts_reset) {
   auto again = take();
   ASSERT_EQ(again.size(), 1U);
   EXPECT_EQ(again[0].attempts, 1);
+}
+
+// Regression: requeue resets attempts, so fencing by attempt number let a lease from before
+// the job died ack the job's next claim by the same worker.
+TEST_P(queue_conformance, lease_from_before_a_requeue_cannot_ack_the_new_claim) {
+  auto id = add("t", 1);
+  auto first = take("w1", 1, {"t"}, 1s);
+  ASSERT_EQ(first.size(), 1U);
+  clock_.advance(1s);
+  EXPECT_TRUE(take("w1").empty());  // final attempt's lease expired: dead-lettered
+  ASSERT_EQ(state_of(id), job_state::dead);
+  ASSERT_TRUE(st().requeue_dead(id));
+  auto second = take("w1", 1, {"t"}, 1s);
+  ASSERT_EQ(second.size(), 1U);
+  EXPECT_EQ(second[0].attempts, first[0].attempts);
+  EXPECT_GT(second[0].lease_seq, first[0].lease_seq);
+  EXPECT_EQ(st().ack(first[0].held_lease()).error().code, errc::conflict);
+  EXPECT_TRUE(st().ack(second[0].held_lease()));
 }
 
 TEST_P(queue_conformance, requeue_refuses_jobs_that_are_not_dead) {

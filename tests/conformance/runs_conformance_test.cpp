@@ -31,7 +31,8 @@ class runs_conformance : public store_conformance {
   result<std::int64_t> append(const std::string& run_id, const std::string& type) {
     std::int64_t seq = 0;
     auto ok = st().transact([&](store::transaction& tx) -> result<void> {
-      auto s = tx.append_event({.run_id = run_id, .type = type, .ts = tx.now(), .body_json = R"({"k":1})"});
+      auto s = tx.append_event(
+          {.run_id = run_id, .type = type, .ts = tx.now(), .body_json = R"({"k":1})"});
       if (!s) return tl::unexpected(s.error());
       seq = *s;
       return {};
@@ -158,14 +159,18 @@ TEST_P(runs_conformance, concurrent_appends_stay_gapless) {
   auto events = st().events_after(id, 0, 10'000);
   ASSERT_TRUE(events);
   ASSERT_EQ(events->size(), static_cast<std::size_t>(k_threads * k_each));
-  for (std::size_t i = 0; i < events->size(); ++i) EXPECT_EQ((*events)[i].seq, static_cast<std::int64_t>(i + 1));
+  for (std::size_t i = 0; i < events->size(); ++i)
+    EXPECT_EQ((*events)[i].seq, static_cast<std::int64_t>(i + 1));
 }
 
 TEST_P(runs_conformance, steps_upsert_and_list_in_creation_order) {
   auto run = make_run();
   store::step_record s1{.id = new_id("step", clock_.now()), .run_id = run, .name = "planner"};
-  store::step_record s2{.id = new_id("step", clock_.now()), .run_id = run, .name = "worker.E1",
-                        .tool = "calculator", .args_json = R"({"expression":"2+2"})"};
+  store::step_record s2{.id = new_id("step", clock_.now()),
+                        .run_id = run,
+                        .name = "worker.E1",
+                        .tool = "calculator",
+                        .args_json = R"({"expression":"2+2"})"};
   ASSERT_TRUE(st().transact([&](store::transaction& tx) -> result<void> {
     if (auto r = tx.upsert_step(s1); !r) return r;
     return tx.upsert_step(s2);
@@ -186,7 +191,8 @@ TEST_P(runs_conformance, steps_upsert_and_list_in_creation_order) {
 }
 
 TEST_P(runs_conformance, step_of_an_unknown_run_is_refused) {
-  store::step_record s{.id = new_id("step", clock_.now()), .run_id = "run_missing", .name = "planner"};
+  store::step_record s{
+      .id = new_id("step", clock_.now()), .run_id = "run_missing", .name = "planner"};
   auto r = st().transact([&](store::transaction& tx) { return tx.upsert_step(s); });
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, errc::not_found);
@@ -214,8 +220,13 @@ TEST_P(runs_conformance, list_runs_is_newest_first_with_filters_and_cursor) {
 
 TEST_P(runs_conformance, artifacts_are_stored_once_by_id) {
   auto run = make_run();
-  store::artifact_record a{.id = new_id("art", clock_.now()), .kind = "tool_output", .uri = "file:///x",
-                           .sha256 = std::string(64, 'a'), .size = 123, .run_id = run, .created_at = clock_.now()};
+  store::artifact_record a{.id = new_id("art", clock_.now()),
+                           .kind = "tool_output",
+                           .uri = "file:///x",
+                           .sha256 = std::string(64, 'a'),
+                           .size = 123,
+                           .run_id = run,
+                           .created_at = clock_.now()};
   ASSERT_TRUE(st().transact([&](store::transaction& tx) { return tx.put_artifact(a); }));
   auto got = st().get_artifact(a.id);
   ASSERT_TRUE(got && *got);
@@ -231,7 +242,8 @@ TEST_P(runs_conformance, artifacts_are_stored_once_by_id) {
   EXPECT_EQ(orphan.error().code, errc::not_found);
 }
 
-INSTANTIATE_TEST_SUITE_P(backends, runs_conformance, ::testing::ValuesIn(all_store_backends()), backend_name);
+INSTANTIATE_TEST_SUITE_P(backends, runs_conformance, ::testing::ValuesIn(all_store_backends()),
+                         backend_name);
 
 }  // namespace
 }  // namespace grok::testing

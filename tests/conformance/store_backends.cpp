@@ -8,7 +8,8 @@ std::vector<store_backend> all_store_backends() {
   return {
       {"sqlite",
        [](const temp_dir& dir, const clock& c) {
-         auto opened = store::open_store({.url = "sqlite://" + dir.file("grok.db"), .time_source = &c});
+         auto opened =
+             store::open_store({.url = "sqlite://" + dir.file("grok.db"), .time_source = &c});
          if (!opened) {
            ADD_FAILURE() << describe(opened.error());
            return std::unique_ptr<store::store>();

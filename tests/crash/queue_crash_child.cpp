@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
   const store::claim_request request{{"work"}, worker, millis(60'000), 1};
 
   auto finish = [&](store::transaction& tx, const store::job& j) -> result<void> {
-    auto f = tx.enqueue({.topic = "followup", .payload = j.payload, .dedupe_key = "f-" + std::to_string(j.id)});
+    auto f = tx.enqueue(
+        {.topic = "followup", .payload = j.payload, .dedupe_key = "f-" + std::to_string(j.id)});
     if (!f) return tl::unexpected(f.error());
     return tx.ack(j.held_lease());
   };

@@ -27,7 +27,8 @@ TEST(queue_crash, sigkill_mid_transaction_loses_no_job) {
     auto st = store::open_store({.url = db});
     ASSERT_TRUE(st) << describe(st.error());
     for (int i = 0; i < k_jobs; ++i) {
-      ASSERT_TRUE((*st)->enqueue({.topic = "work", .payload = std::to_string(i), .max_attempts = 1000}));
+      ASSERT_TRUE(
+          (*st)->enqueue({.topic = "work", .payload = std::to_string(i), .max_attempts = 1000}));
     }
   }
 
@@ -35,7 +36,8 @@ TEST(queue_crash, sigkill_mid_transaction_loses_no_job) {
   int kills = 0;
   bool finished = false;
   for (int round = 0; round < 200 && !finished; ++round) {
-    testing::child_process child({testing::program_path("queue_crash_child"), db, "child-" + std::to_string(round)});
+    testing::child_process child(
+        {testing::program_path("queue_crash_child"), db, "child-" + std::to_string(round)});
     // Let it commit a random number of transactions, then kill it without warning; reading
     // its progress bytes is the synchronisation, the kill lands wherever it is by then.
     const auto want = static_cast<std::size_t>(std::uniform_int_distribution<int>(0, 12)(rng));
@@ -57,7 +59,8 @@ TEST(queue_crash, sigkill_mid_transaction_loses_no_job) {
 
   // The file is intact.
   {
-    auto sq = store::sqlite::sqlite_store::open({.path = db, .create_if_missing = false, .migrate = false});
+    auto sq = store::sqlite::sqlite_store::open(
+        {.path = db, .create_if_missing = false, .migrate = false});
     ASSERT_TRUE(sq) << describe(sq.error());
     auto check = (*sq)->integrity_check();
     ASSERT_TRUE(check);
@@ -67,7 +70,8 @@ TEST(queue_crash, sigkill_mid_transaction_loses_no_job) {
   // Every job is done or claimable once the dead children's leases have run out; a done job
   // always has its followup and an unfinished one never does.
   manual_clock later(system_clock::instance().now() + 2h);
-  auto opened = store::open_store({.url = db, .create_if_missing = false, .migrate = false, .time_source = &later});
+  auto opened = store::open_store(
+      {.url = db, .create_if_missing = false, .migrate = false, .time_source = &later});
   ASSERT_TRUE(opened);
   auto& st = **opened;
   auto work = st.list_jobs({.limit = 1000});

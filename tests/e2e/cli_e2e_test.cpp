@@ -19,7 +19,8 @@ using testing::temp_dir;
 
 class cli_e2e : public ::testing::Test {
  protected:
-  testing::run_output grok(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+  testing::run_output grok(std::vector<std::string> args,
+                           std::map<std::string, std::string> env = {}) {
     args.insert(args.begin(), program_path("grok"));
     return run_program(args, env, dir_.path().string());
   }
@@ -30,9 +31,13 @@ TEST_F(cli_e2e, version_and_help_everywhere) {
   auto v = grok({"--version"});
   EXPECT_EQ(v.exit_code, 0);
   EXPECT_NE(v.out.find("grok 0."), std::string::npos);
-  for (auto args : std::vector<std::vector<std::string>>{{"--help"}, {"serve", "--help"}, {"migrate", "--help"},
-                                                         {"queue", "--help"}, {"queue", "stats", "--help"},
-                                                         {"queue", "dead", "--help"}, {"queue", "retry", "--help"}}) {
+  for (auto args : std::vector<std::vector<std::string>>{{"--help"},
+                                                         {"serve", "--help"},
+                                                         {"migrate", "--help"},
+                                                         {"queue", "--help"},
+                                                         {"queue", "stats", "--help"},
+                                                         {"queue", "dead", "--help"},
+                                                         {"queue", "retry", "--help"}}) {
     auto r = grok(args);
     EXPECT_EQ(r.exit_code, 0) << args.back();
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << args[0];
@@ -40,8 +45,12 @@ TEST_F(cli_e2e, version_and_help_everywhere) {
 }
 
 TEST_F(cli_e2e, usage_errors_are_one_clear_line_and_exit_2) {
-  for (auto args : std::vector<std::vector<std::string>>{{}, {"fly"}, {"queue"}, {"queue", "retry"},
-                                                         {"queue", "retry", "abc"}, {"queue", "retry", "-3"},
+  for (auto args : std::vector<std::vector<std::string>>{{},
+                                                         {"fly"},
+                                                         {"queue"},
+                                                         {"queue", "retry"},
+                                                         {"queue", "retry", "abc"},
+                                                         {"queue", "retry", "-3"},
                                                          {"serve", "--workers", "1000"}}) {
     auto r = grok(args);
     EXPECT_EQ(r.exit_code, 2) << (args.empty() ? "" : args[0]) << r.err;
@@ -100,7 +109,8 @@ TEST_F(cli_e2e, migrate_then_inspect_and_retry_dead_jobs) {
   EXPECT_NE(stats.out.find("plan"), std::string::npos);
   EXPECT_NE(stats.out.find("dead"), std::string::npos);
   auto json = grok({"queue", "stats", "--json"});
-  EXPECT_NE(json.out.find(R"({"count":1,"state":"dead","topic":"tool"})"), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find(R"({"count":1,"state":"dead","topic":"tool"})"), std::string::npos)
+      << json.out;
 
   auto dead = grok({"queue", "dead"});
   ASSERT_EQ(dead.exit_code, 0);
@@ -119,7 +129,8 @@ TEST_F(cli_e2e, migrate_then_inspect_and_retry_dead_jobs) {
 
 TEST_F(cli_e2e, serve_starts_and_stops_cleanly_on_sigterm_and_sigint) {
   for (int sig : {SIGTERM, SIGINT}) {
-    testing::child_process serve({program_path("grok"), "serve", "--workers", "3"}, {}, dir_.path().string());
+    testing::child_process serve({program_path("grok"), "serve", "--workers", "3"}, {},
+                                 dir_.path().string());
     ASSERT_TRUE(serve.wait_for_stderr_line("ready:", 30s)) << serve.stderr_text();
     serve.send_signal(sig);
     auto code = serve.wait(30s);
@@ -133,7 +144,8 @@ TEST_F(cli_e2e, serve_starts_and_stops_cleanly_on_sigterm_and_sigint) {
 TEST_F(cli_e2e, serve_refuses_a_database_from_a_newer_grok) {
   ASSERT_EQ(grok({"migrate"}).exit_code, 0);
   {
-    auto r = run_program({"/usr/bin/sqlite3", dir_.file("grok-data/grok.db"), "PRAGMA user_version = 42;"});
+    auto r = run_program(
+        {"/usr/bin/sqlite3", dir_.file("grok-data/grok.db"), "PRAGMA user_version = 42;"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   auto r = grok({"serve"});

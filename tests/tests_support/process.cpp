@@ -37,7 +37,8 @@ pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, st
             const std::optional<std::string>& cwd, int& out_fd, int& err_fd) {
   int out_pipe[2];
   int err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0)
+    throw std::runtime_error("pipe failed");
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
@@ -87,7 +88,8 @@ std::string program_path(const std::string& name) {
   return (dir != nullptr ? std::filesystem::path(dir) : self).append(name).string();
 }
 
-run_output run_program(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+run_output run_program(const std::vector<std::string>& argv,
+                       const std::map<std::string, std::string>& env,
                        const std::optional<std::string>& cwd, std::chrono::seconds timeout) {
   child_process child(argv, env, cwd);
   run_output out;
@@ -112,7 +114,8 @@ run_output run_program(const std::vector<std::string>& argv, const std::map<std:
   return out;
 }
 
-child_process::child_process(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+child_process::child_process(const std::vector<std::string>& argv,
+                             const std::map<std::string, std::string>& env,
                              const std::optional<std::string>& cwd) {
   pid_ = spawn(argv, env, cwd, out_fd_, err_fd_);
 }
@@ -138,11 +141,13 @@ bool child_process::wait_for_line(int fd, std::string& buffer, const std::string
   return true;
 }
 
-bool child_process::wait_for_stdout_line(const std::string& needle, std::chrono::milliseconds timeout) {
+bool child_process::wait_for_stdout_line(const std::string& needle,
+                                         std::chrono::milliseconds timeout) {
   return wait_for_line(out_fd_, out_, needle, timeout);
 }
 
-bool child_process::wait_for_stderr_line(const std::string& needle, std::chrono::milliseconds timeout) {
+bool child_process::wait_for_stderr_line(const std::string& needle,
+                                         std::chrono::milliseconds timeout) {
   return wait_for_line(err_fd_, err_, needle, timeout);
 }
 
@@ -151,7 +156,9 @@ std::string child_process::read_stdout(std::size_t n, std::chrono::milliseconds 
   drain_stderr();
   while (out_.size() < n) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
-    if (!read_some(out_fd_, out_, std::max(left, std::chrono::milliseconds(0))) || left.count() <= 0) break;
+    if (!read_some(out_fd_, out_, std::max(left, std::chrono::milliseconds(0))) ||
+        left.count() <= 0)
+      break;
   }
   auto take = std::min(n, out_.size());
   std::string result = out_.substr(0, take);

@@ -23,14 +23,16 @@ struct run_output {
 
 // Runs a program to completion with extra environment variables (others are inherited),
 // in `cwd` when given. Kills it and fails after `timeout`.
-run_output run_program(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
+run_output run_program(const std::vector<std::string>& argv,
+                       const std::map<std::string, std::string>& env = {},
                        const std::optional<std::string>& cwd = std::nullopt,
                        std::chrono::seconds timeout = std::chrono::seconds(60));
 
 // A child left running: its stdout and stderr are readable through pipes.
 class child_process {
  public:
-  child_process(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
+  child_process(const std::vector<std::string>& argv,
+                const std::map<std::string, std::string>& env = {},
                 const std::optional<std::string>& cwd = std::nullopt);
   ~child_process();  // SIGKILLs and reaps the child if it is still running
   child_process(const child_process&) = delete;
@@ -49,7 +51,8 @@ class child_process {
   [[nodiscard]] const std::string& stderr_text() const { return err_; }
 
  private:
-  bool wait_for_line(int fd, std::string& buffer, const std::string& needle, std::chrono::milliseconds timeout);
+  bool wait_for_line(int fd, std::string& buffer, const std::string& needle,
+                     std::chrono::milliseconds timeout);
   void drain_stderr();
   pid_t pid_ = -1;
   int out_fd_ = -1;

@@ -43,7 +43,9 @@ class bound_statement {
   bound_statement& bind(int index, int value) { return bind(index, std::int64_t{value}); }
   bound_statement& bind(int index, double value);
   bound_statement& bind(int index, std::string_view text);
-  bound_statement& bind(int index, const std::string& text) { return bind(index, std::string_view(text)); }
+  bound_statement& bind(int index, const std::string& text) {
+    return bind(index, std::string_view(text));
+  }
   bound_statement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
   bound_statement& bind(int index, const std::optional<std::string>& text);
   bound_statement& bind(int index, std::nullptr_t);

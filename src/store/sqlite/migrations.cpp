@@ -85,6 +85,7 @@ CREATE TABLE queue (
   state         TEXT NOT NULL CHECK (state IN ('ready','leased','done','dead')),
   attempts      INTEGER NOT NULL DEFAULT 0,
   max_attempts  INTEGER NOT NULL CHECK (max_attempts >= 1),
+  lease_seq     INTEGER NOT NULL DEFAULT 0,  -- claims ever made; fences stale leases
   visible_after INTEGER NOT NULL,
   locked_by     TEXT,
   locked_at     INTEGER,

@@ -22,10 +22,11 @@ job read_job(const bound_statement& s) {
   j.max_attempts = static_cast<int>(s.column_int64(6));
   j.visible_after = from_unix_ms(s.column_int64(7));
   j.locked_by = s.column_optional_text(8);
-  j.locked_at = optional_time(s, 9);
-  j.last_error = s.column_optional_text(10);
-  j.created_at = from_unix_ms(s.column_int64(11));
-  j.updated_at = from_unix_ms(s.column_int64(12));
+  j.lease_seq = s.column_int64(9);
+  j.locked_at = optional_time(s, 10);
+  j.last_error = s.column_optional_text(11);
+  j.created_at = from_unix_ms(s.column_int64(12));
+  j.updated_at = from_unix_ms(s.column_int64(13));
   return j;
 }
 

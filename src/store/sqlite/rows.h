@@ -9,6 +9,7 @@ namespace grok::store::sqlite {
 
 inline constexpr const char* k_job_columns =
     "id, topic, payload, dedupe_key, state, attempts, max_attempts, visible_after, locked_by, "
+    "lease_seq, "
     "locked_at, last_error, created_at, updated_at";
 job read_job(const bound_statement& s);
 

@@ -15,8 +15,8 @@ std::string truncate_error(std::string_view text) {
 }
 
 result<void> check_lease_shape(const lease& held) {
-  if (held.id <= 0 || held.worker_id.empty() || held.attempt < 1) {
-    return fail(errc::invalid_argument, "a lease needs a job id, a worker id and an attempt");
+  if (held.id <= 0 || held.worker_id.empty() || held.seq < 1) {
+    return fail(errc::invalid_argument, "a lease needs a job id, a worker id and a lease number");
   }
   return {};
 }
@@ -30,8 +30,8 @@ result<enqueue_result> sqlite_transaction::enqueue(const job_spec& spec) {
   if (spec.payload.size() > k_max_payload_bytes) {
     return fail(errc::invalid_argument, "job payload is larger than 8 MiB");
   }
-  if (spec.dedupe_key && (spec.dedupe_key->empty() ||
-                          spec.dedupe_key->size() > k_max_dedupe_key_bytes)) {
+  if (spec.dedupe_key &&
+      (spec.dedupe_key->empty() || spec.dedupe_key->size() > k_max_dedupe_key_bytes)) {
     return fail(errc::invalid_argument, "dedupe key must be 1 to 512 bytes");
   }
   if (spec.max_attempts < 1) return fail(errc::invalid_argument, "max_attempts must be at least 1");
@@ -86,7 +86,8 @@ result<std::vector<job>> sqlite_transaction::claim(const claim_request& request)
       "finished_at = ?1, last_error = 'lease expired on the final attempt (' || attempts || "
       "' of ' || max_attempts || ')' "
       "WHERE state IN ('ready','leased') AND visible_after <= ?1 AND state = 'leased' "
-      "AND attempts >= max_attempts AND topic IN (" + topics_sql + ")");
+      "AND attempts >= max_attempts AND topic IN (" +
+      topics_sql + ")");
   if (!sweep) return tl::unexpected(sweep.error());
   sweep->bind(1, now_ms);
   for (std::size_t i = 0; i < request.topics.size(); ++i) {
@@ -99,12 +100,17 @@ result<std::vector<job>> sqlite_transaction::claim(const claim_request& request)
   // on each claim (600 claims/s with a 20,000-job backlog instead of thousands).
   const int next = static_cast<int>(request.topics.size()) + 2;
   auto claim = conn_.prepare(
-      std::string("UPDATE queue SET state = 'leased', attempts = attempts + 1, locked_by = ?") +
+      std::string(
+          "UPDATE queue SET state = 'leased', attempts = attempts + 1, lease_seq = lease_seq + 1, "
+          "locked_by = ?") +
       std::to_string(next) + ", locked_at = ?1, visible_after = ?" + std::to_string(next + 1) +
       ", updated_at = ?1 WHERE id IN (SELECT id FROM queue INDEXED BY queue_visible "
       "WHERE state IN ('ready','leased') "
-      "AND visible_after <= ?1 AND topic IN (" + topics_sql + ") ORDER BY visible_after, id "
-      "LIMIT ?" + std::to_string(next + 2) + ") RETURNING " + k_job_columns);
+      "AND visible_after <= ?1 AND topic IN (" +
+      topics_sql +
+      ") ORDER BY visible_after, id "
+      "LIMIT ?" +
+      std::to_string(next + 2) + ") RETURNING " + k_job_columns);
   if (!claim) return tl::unexpected(claim.error());
   claim->bind(1, now_ms);
   for (std::size_t i = 0; i < request.topics.size(); ++i) {
@@ -126,7 +132,7 @@ result<std::vector<job>> sqlite_transaction::claim(const claim_request& request)
 }
 
 error sqlite_transaction::lease_lost(const lease& held, std::string_view op) {
-  auto stmt = conn_.prepare("SELECT state, locked_by, attempts FROM queue WHERE id = ?1");
+  auto stmt = conn_.prepare("SELECT state, locked_by, lease_seq FROM queue WHERE id = ?1");
   if (!stmt) return stmt.error();
   stmt->bind(1, held.id);
   auto row = stmt->step();
@@ -135,7 +141,7 @@ error sqlite_transaction::lease_lost(const lease& held, std::string_view op) {
   return {errc::conflict,
           std::string("cannot ") + std::string(op) + " job " + std::to_string(held.id) +
               ": worker " + held.worker_id + " no longer holds its lease (state " +
-              stmt->column_text(0) + ", attempt " + std::to_string(stmt->column_int64(2)) + ")",
+              stmt->column_text(0) + ", lease " + std::to_string(stmt->column_int64(2)) + ")",
           false};
 }
 
@@ -143,9 +149,9 @@ result<void> sqlite_transaction::ack(const lease& held) {
   if (auto r = check_lease_shape(held); !r) return r;
   auto stmt = conn_.prepare(
       "UPDATE queue SET state = 'done', locked_by = NULL, locked_at = NULL, updated_at = ?1, "
-      "finished_at = ?1 WHERE id = ?2 AND state = 'leased' AND locked_by = ?3 AND attempts = ?4");
+      "finished_at = ?1 WHERE id = ?2 AND state = 'leased' AND locked_by = ?3 AND lease_seq = ?4");
   if (!stmt) return tl::unexpected(stmt.error());
-  stmt->bind(1, to_unix_ms(now_)).bind(2, held.id).bind(3, held.worker_id).bind(4, held.attempt);
+  stmt->bind(1, to_unix_ms(now_)).bind(2, held.id).bind(3, held.worker_id).bind(4, held.seq);
   if (auto r = stmt->run(); !r) return r;
   if (sqlite3_changes(conn_.handle()) == 0) return tl::unexpected(lease_lost(held, "ack"));
   return {};
@@ -159,19 +165,20 @@ result<nack_outcome> sqlite_transaction::nack(const nack_request& req) {
       "state = CASE WHEN ?5 OR attempts >= max_attempts THEN 'dead' ELSE 'ready' END, "
       "finished_at = CASE WHEN ?5 OR attempts >= max_attempts THEN ?1 ELSE NULL END, "
       "visible_after = ?6, last_error = ?7, locked_by = NULL, locked_at = NULL, updated_at = ?1 "
-      "WHERE id = ?2 AND state = 'leased' AND locked_by = ?3 AND attempts = ?4 RETURNING state");
+      "WHERE id = ?2 AND state = 'leased' AND locked_by = ?3 AND lease_seq = ?4 RETURNING state");
   if (!stmt) return tl::unexpected(stmt.error());
   stmt->bind(1, to_unix_ms(now_))
       .bind(2, req.held.id)
       .bind(3, req.held.worker_id)
-      .bind(4, req.held.attempt)
+      .bind(4, req.held.seq)
       .bind(5, req.permanent ? 1 : 0)
       .bind(6, to_unix_ms(now_ + req.retry_delay))
       .bind(7, truncate_error(req.error));
   auto row = stmt->step();
   if (!row) return tl::unexpected(row.error());
   if (!*row) return tl::unexpected(lease_lost(req.held, "nack"));
-  auto outcome = stmt->column_text(0) == "dead" ? nack_outcome::dead : nack_outcome::retry_scheduled;
+  auto outcome =
+      stmt->column_text(0) == "dead" ? nack_outcome::dead : nack_outcome::retry_scheduled;
   if (auto r = stmt->run(); !r) return tl::unexpected(r.error());
   if (outcome == nack_outcome::retry_scheduled) wakes_workers_ = true;
   return outcome;
@@ -182,13 +189,13 @@ result<void> sqlite_transaction::extend_lease(const lease& held, millis lease_fo
   if (lease_for.count() <= 0) return fail(errc::invalid_argument, "lease must be positive");
   auto stmt = conn_.prepare(
       "UPDATE queue SET visible_after = ?1, updated_at = ?2 "
-      "WHERE id = ?3 AND state = 'leased' AND locked_by = ?4 AND attempts = ?5");
+      "WHERE id = ?3 AND state = 'leased' AND locked_by = ?4 AND lease_seq = ?5");
   if (!stmt) return tl::unexpected(stmt.error());
   stmt->bind(1, to_unix_ms(now_ + lease_for))
       .bind(2, to_unix_ms(now_))
       .bind(3, held.id)
       .bind(4, held.worker_id)
-      .bind(5, held.attempt);
+      .bind(5, held.seq);
   if (auto r = stmt->run(); !r) return r;
   if (sqlite3_changes(conn_.handle()) == 0) return tl::unexpected(lease_lost(held, "extend"));
   return {};

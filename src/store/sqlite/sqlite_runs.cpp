@@ -21,7 +21,8 @@ void bind_optional(bound_statement& s, int index, const std::optional<std::int64
 
 // Rewrites constraint failures in the caller's terms, naming `what`.
 error explain(error e, const std::string& what) {
-  if (e.code == errc::already_exists) return {errc::already_exists, what + " already exists", false};
+  if (e.code == errc::already_exists)
+    return {errc::already_exists, what + " already exists", false};
   if (e.code == errc::not_found) {
     return {errc::not_found, what + " refers to a run or artifact that does not exist", false};
   }
@@ -118,7 +119,8 @@ result<std::int64_t> sqlite_transaction::append_event(const event_draft& event) 
   if (event.type.empty()) return fail(errc::invalid_argument, "an event needs a type");
   // The sequence counter lives on the run row, so numbers are never reused even if events
   // are deleted, and the increment commits with the event and the change it records.
-  auto next = conn_.prepare("UPDATE runs SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq");
+  auto next =
+      conn_.prepare("UPDATE runs SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq");
   if (!next) return tl::unexpected(next.error());
   next->bind(1, event.run_id);
   auto row = next->step();

@@ -173,7 +173,8 @@ result<queue_stats> sqlite_store::get_queue_stats() {
       "SELECT topic, state, COUNT(*) FROM queue GROUP BY topic, state ORDER BY topic, state");
   if (!depth) return tl::unexpected(depth.error());
   auto rows = collect<queue_depth>(*depth, [](const bound_statement& s) {
-    return queue_depth{s.column_text(0), parse_job_state(s.column_text(1)).value_or(job_state::dead),
+    return queue_depth{s.column_text(0),
+                       parse_job_state(s.column_text(1)).value_or(job_state::dead),
                        s.column_int64(2)};
   });
   if (!rows) return tl::unexpected(rows.error());
@@ -262,8 +263,8 @@ result<std::vector<event_record>> sqlite_store::events_after(std::string_view ru
 result<std::optional<artifact_record>> sqlite_store::get_artifact(std::string_view id) {
   auto r = acquire_reader();
   if (!r) return tl::unexpected(r.error());
-  auto stmt = (*r)->prepare(std::string("SELECT ") + k_artifact_columns +
-                            " FROM artifacts WHERE id = ?1");
+  auto stmt =
+      (*r)->prepare(std::string("SELECT ") + k_artifact_columns + " FROM artifacts WHERE id = ?1");
   if (!stmt) return tl::unexpected(stmt.error());
   stmt->bind(1, id);
   return first<artifact_record>(*stmt, read_artifact);
@@ -274,7 +275,8 @@ result<std::vector<std::string>> sqlite_store::integrity_check() {
   if (!r) return tl::unexpected(r.error());
   auto stmt = (*r)->prepare("PRAGMA integrity_check");
   if (!stmt) return tl::unexpected(stmt.error());
-  auto rows = collect<std::string>(*stmt, [](const bound_statement& s) { return s.column_text(0); });
+  auto rows =
+      collect<std::string>(*stmt, [](const bound_statement& s) { return s.column_text(0); });
   if (!rows) return tl::unexpected(rows.error());
   if (rows->size() == 1 && (*rows)[0] == "ok") rows->clear();
   return rows;

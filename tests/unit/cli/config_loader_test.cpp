@@ -55,10 +55,13 @@ TEST(config_loader, file_then_environment_then_flags) {
 TEST(config_loader, grok_config_names_the_file) {
   temp_dir dir;
   auto path = write(dir, "other.toml", "solver_model = \"qwen2.5:7b\"\n");
-  auto c = load_config({.config_path = std::nullopt, .flags = {}, .env = env_of({{"GROK_CONFIG", path}})});
+  auto c = load_config(
+      {.config_path = std::nullopt, .flags = {}, .env = env_of({{"GROK_CONFIG", path}})});
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->solver_model, "qwen2.5:7b");
-  auto missing = load_config({.config_path = std::nullopt, .flags = {}, .env = env_of({{"GROK_CONFIG", dir.file("nope.toml")}})});
+  auto missing = load_config({.config_path = std::nullopt,
+                              .flags = {},
+                              .env = env_of({{"GROK_CONFIG", dir.file("nope.toml")}})});
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message.find("nope.toml"), std::string::npos);
 }
@@ -89,25 +92,30 @@ TEST(config_loader, errors_name_the_key_and_the_source) {
     auto c = load_config({.config_path = path, .flags = {}, .env = env_of({})});
     ASSERT_FALSE(c) << toml;
     EXPECT_EQ(c.error().code, errc::invalid_argument) << toml;
-    EXPECT_NE(c.error().message.find(expect), std::string::npos) << toml << " -> " << c.error().message;
+    EXPECT_NE(c.error().message.find(expect), std::string::npos)
+        << toml << " -> " << c.error().message;
     // The secret itself never appears in the error.
     EXPECT_EQ(c.error().message.find("sk-secret"), std::string::npos);
   }
 }
 
 TEST(config_loader, bad_environment_values_name_the_variable) {
-  auto c = load_config({.config_path = std::nullopt, .flags = {}, .env = env_of({{"GROK_WORKERS", "many"}})});
+  auto c = load_config(
+      {.config_path = std::nullopt, .flags = {}, .env = env_of({{"GROK_WORKERS", "many"}})});
   ASSERT_FALSE(c);
   EXPECT_NE(c.error().message.find("GROK_WORKERS"), std::string::npos);
-  auto d = load_config({.config_path = std::nullopt, .flags = {}, .env = env_of({{"GROK_QUEUE_LEASE_MS", "-5"}})});
+  auto d = load_config(
+      {.config_path = std::nullopt, .flags = {}, .env = env_of({{"GROK_QUEUE_LEASE_MS", "-5"}})});
   ASSERT_FALSE(d);
   EXPECT_NE(d.error().message.find("GROK_QUEUE_LEASE_MS"), std::string::npos);
-  auto e = load_config({.config_path = std::nullopt, .flags = {}, .env = env_of({{"GROK_WORKERS", "3x"}})});
+  auto e = load_config(
+      {.config_path = std::nullopt, .flags = {}, .env = env_of({{"GROK_WORKERS", "3x"}})});
   ASSERT_FALSE(e);
 }
 
 TEST(config_loader, bad_flags_name_the_flag) {
-  auto c = load_config({.config_path = std::nullopt, .flags = {{"log_level", "shout"}}, .env = env_of({})});
+  auto c = load_config(
+      {.config_path = std::nullopt, .flags = {{"log_level", "shout"}}, .env = env_of({})});
   ASSERT_FALSE(c);
   EXPECT_NE(c.error().message.find("--log-level"), std::string::npos);
 }
@@ -119,14 +127,16 @@ TEST(config_loader, secrets_come_from_the_environment_or_a_file_and_are_masked) 
   auto c = load_config({.config_path = toml, .flags = {}, .env = env_of({})});
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->llm_api_key, "sk-from-file");
-  auto d = load_config({.config_path = toml, .flags = {}, .env = env_of({{"GROK_LLM_API_KEY", "sk-env"}})});
+  auto d = load_config(
+      {.config_path = toml, .flags = {}, .env = env_of({{"GROK_LLM_API_KEY", "sk-env"}})});
   ASSERT_TRUE(d);
   EXPECT_EQ(d->llm_api_key, "sk-env");
   auto text = describe_config(*d);
   EXPECT_EQ(text.find("sk-env"), std::string::npos);
   EXPECT_NE(text.find("llm_api_key=(set, hidden)"), std::string::npos);
 
-  auto missing = load_config({.config_path = std::nullopt, .flags = {},
+  auto missing = load_config({.config_path = std::nullopt,
+                              .flags = {},
                               .env = env_of({{"GROK_SIGNING_SECRET_FILE", dir.file("absent")}})});
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message.find("GROK_SIGNING_SECRET_FILE"), std::string::npos);

@@ -41,9 +41,9 @@ TEST(ids, validation_rejects_malformed_ids) {
   EXPECT_FALSE(is_valid_id("", "run"));
   EXPECT_FALSE(is_valid_id("run_", "run"));
   EXPECT_FALSE(is_valid_id("run-01ARZ3NDEKTSV4RRFFQ69G5FAV", "run"));
-  EXPECT_FALSE(is_valid_id("run_01ARZ3NDEKTSV4RRFFQ69G5FA", "run"));    // 25 characters
-  EXPECT_FALSE(is_valid_id("run_01ARZ3NDEKTSV4RRFFQ69G5FAU", "run"));   // U is not Crockford
-  EXPECT_FALSE(is_valid_id("run_81ARZ3NDEKTSV4RRFFQ69G5FAV", "run"));   // overflows 128 bits
+  EXPECT_FALSE(is_valid_id("run_01ARZ3NDEKTSV4RRFFQ69G5FA", "run"));   // 25 characters
+  EXPECT_FALSE(is_valid_id("run_01ARZ3NDEKTSV4RRFFQ69G5FAU", "run"));  // U is not Crockford
+  EXPECT_FALSE(is_valid_id("run_81ARZ3NDEKTSV4RRFFQ69G5FAV", "run"));  // overflows 128 bits
   EXPECT_FALSE(is_valid_id(std::string_view("run_01ARZ3NDEKTSV4RRFFQ69G5F\0V", 30), "run"));
   EXPECT_TRUE(is_valid_id("run_01ARZ3NDEKTSV4RRFFQ69G5FAV", "run"));
 }

@@ -14,7 +14,8 @@ TEST(backoff, doubles_per_attempt_within_half_to_full_delay) {
   for (int attempt = 1; attempt <= 6; ++attempt) {
     const auto full = 100ms * (1 << (attempt - 1));
     EXPECT_EQ(retry_delay(p, attempt, 0), full / 2) << attempt;
-    EXPECT_EQ(retry_delay(p, attempt, static_cast<std::uint64_t>((full - full / 2).count())), full) << attempt;
+    EXPECT_EQ(retry_delay(p, attempt, static_cast<std::uint64_t>((full - full / 2).count())), full)
+        << attempt;
     for (std::uint64_t r = 0; r < 1000; r += 37) {
       auto d = retry_delay(p, attempt, r * 7919);
       EXPECT_GE(d, full / 2);

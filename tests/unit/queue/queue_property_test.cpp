@@ -38,6 +38,7 @@ struct model_job {
   int max_attempts = 1;
   time_point visible_after;
   std::optional<std::string> locked_by;
+  std::int64_t lease_seq = 0;
   int failures = 0;  // since the last requeue
   bool failed_permanently = false;
 };
@@ -48,13 +49,14 @@ struct model {
   // Leases each worker believes it holds (a crash forgets them).
   std::map<std::string, std::vector<lease>> held;
 
-  std::vector<job_id> claim(const std::vector<std::string>& topics, const std::string& worker, int limit,
-                            time_point now) {
+  std::vector<job_id> claim(const std::vector<std::string>& topics, const std::string& worker,
+                            int limit, time_point now) {
     auto wanted = [&](const model_job& j) {
       return std::find(topics.begin(), topics.end(), j.topic) != topics.end();
     };
     for (auto& [id, j] : jobs) {
-      if (wanted(j) && j.state == job_state::leased && j.visible_after <= now && j.attempts >= j.max_attempts) {
+      if (wanted(j) && j.state == job_state::leased && j.visible_after <= now &&
+          j.attempts >= j.max_attempts) {
         j.state = job_state::dead;
         j.locked_by.reset();
         ++j.failures;
@@ -62,7 +64,8 @@ struct model {
     }
     std::vector<model_job*> candidates;
     for (auto& [id, j] : jobs) {
-      if (wanted(j) && (j.state == job_state::ready || j.state == job_state::leased) && j.visible_after <= now) {
+      if (wanted(j) && (j.state == job_state::ready || j.state == job_state::leased) &&
+          j.visible_after <= now) {
         candidates.push_back(&j);
       }
     }
@@ -75,6 +78,7 @@ struct model {
       if (j->state == job_state::leased) ++j->failures;  // its previous lease expired
       j->state = job_state::leased;
       ++j->attempts;
+      ++j->lease_seq;
       j->locked_by = worker;
       j->visible_after = now + k_lease;
       out.push_back(j->id);
@@ -85,8 +89,8 @@ struct model {
 
   bool holds(const lease& l) const {
     auto it = jobs.find(l.id);
-    return it != jobs.end() && it->second.state == job_state::leased && it->second.locked_by == l.worker_id &&
-           it->second.attempts == l.attempt;
+    return it != jobs.end() && it->second.state == job_state::leased &&
+           it->second.locked_by == l.worker_id && it->second.lease_seq == l.seq;
   }
 };
 
@@ -104,7 +108,9 @@ void check_agreement(store& st, const model& m, time_point now) {
     RC_ASSERT(j.topic == e.topic);
     RC_ASSERT(j.state == e.state);
     RC_ASSERT(j.attempts == e.attempts);
-    if (j.state == job_state::ready || j.state == job_state::leased) RC_ASSERT(j.visible_after == e.visible_after);
+    RC_ASSERT(j.lease_seq == e.lease_seq);
+    if (j.state == job_state::ready || j.state == job_state::leased)
+      RC_ASSERT(j.visible_after == e.visible_after);
     if (j.state == job_state::leased) RC_ASSERT(j.locked_by == e.locked_by);
     // Dead exactly when it failed max_attempts times, or permanently.
     const bool should_be_dead = e.failed_permanently || e.failures >= e.max_attempts;
@@ -121,8 +127,8 @@ void check_agreement(store& st, const model& m, time_point now) {
       auto j = st.get_job(l.id);
       RC_ASSERT(j && *j);
       const auto& job = **j;
-      if (job.state == job_state::leased && job.locked_by == l.worker_id && job.attempts == l.attempt &&
-          job.visible_after > now) {
+      if (job.state == job_state::leased && job.locked_by == l.worker_id &&
+          job.lease_seq == l.seq && job.visible_after > now) {
         RC_ASSERT(++live_holders[l.id] == 1);
       }
     }
@@ -148,7 +154,8 @@ RC_GTEST_PROP(queue_property, store_matches_the_reference_model, ()) {
       spec.payload = "p" + std::to_string(step);
       spec.max_attempts = *rc::gen::inRange(1, 4);
       spec.delay = millis(*rc::gen::element(0, 0, 500, 1500));
-      if (*rc::gen::inRange(0, 3) == 0) spec.dedupe_key = "k" + std::to_string(*rc::gen::inRange(0, 4));
+      if (*rc::gen::inRange(0, 3) == 0)
+        spec.dedupe_key = "k" + std::to_string(*rc::gen::inRange(0, 4));
       auto r = st.enqueue(spec);
       RC_ASSERT(r.has_value());
       if (spec.dedupe_key) {
@@ -162,14 +169,19 @@ RC_GTEST_PROP(queue_property, store_matches_the_reference_model, ()) {
       }
       RC_ASSERT(r->created);
       RC_ASSERT(m.jobs.count(r->id) == 0);
-      model_job j{r->id, spec.topic, spec.payload, spec.dedupe_key, job_state::ready, 0, spec.max_attempts,
-                  now + spec.delay, std::nullopt, 0, false};
+      model_job j;
+      j.id = r->id;
+      j.topic = spec.topic;
+      j.payload = spec.payload;
+      j.dedupe_key = spec.dedupe_key;
+      j.max_attempts = spec.max_attempts;
+      j.visible_after = now + spec.delay;
       m.jobs[r->id] = j;
     } else if (op < 45) {  // claim
       const auto& worker = k_workers[static_cast<std::size_t>(*rc::gen::inRange(0, 3))];
-      std::vector<std::string> topics = *rc::gen::element(std::vector<std::string>{"a"},
-                                                          std::vector<std::string>{"b"},
-                                                          std::vector<std::string>{"a", "b"});
+      std::vector<std::string> topics =
+          *rc::gen::element(std::vector<std::string>{"a"}, std::vector<std::string>{"b"},
+                            std::vector<std::string>{"a", "b"});
       const int limit = *rc::gen::inRange(1, 4);
       auto expected = m.claim(topics, worker, limit, now);
       auto got = st.claim({topics, worker, k_lease, limit});
@@ -184,7 +196,8 @@ RC_GTEST_PROP(queue_property, store_matches_the_reference_model, ()) {
       const auto& worker = k_workers[static_cast<std::size_t>(*rc::gen::inRange(0, 3))];
       auto& leases = m.held[worker];
       if (leases.empty()) continue;
-      const auto index = static_cast<std::size_t>(*rc::gen::inRange(0, static_cast<int>(leases.size())));
+      const auto index =
+          static_cast<std::size_t>(*rc::gen::inRange(0, static_cast<int>(leases.size())));
       const lease l = leases[index];
       leases.erase(leases.begin() + static_cast<std::ptrdiff_t>(index));
       const bool valid = m.holds(l);

@@ -77,7 +77,8 @@ TEST_F(worker_pool_test, processes_every_job_once_and_acks_it) {
     return job_outcome::success();
   });
   pool.start();
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE(store_->enqueue({.topic = "echo", .payload = std::to_string(i)}));
+  for (int i = 0; i < 50; ++i)
+    ASSERT_TRUE(store_->enqueue({.topic = "echo", .payload = std::to_string(i)}));
   ASSERT_TRUE(calls.wait_for(50));
   pool.stop();
   EXPECT_EQ(seen.size(), 50U);

@@ -29,8 +29,8 @@ TEST(sqlite_store, creates_a_wal_database_at_the_latest_schema) {
   auto mode = (*conn)->prepare("PRAGMA journal_mode");
   ASSERT_TRUE(mode && *mode->step());
   EXPECT_EQ(mode->column_text(0), "wal");
-  for (const char* table : {"runs", "steps", "events", "queue", "artifacts", "api_keys", "llm_calls",
-                            "documents", "documents_fts"}) {
+  for (const char* table : {"runs", "steps", "events", "queue", "artifacts", "api_keys",
+                            "llm_calls", "documents", "documents_fts"}) {
     auto s = (*conn)->prepare("SELECT count(*) FROM sqlite_master WHERE name = ?1");
     ASSERT_TRUE(s);
     s->bind(1, table);
@@ -73,7 +73,10 @@ TEST(sqlite_store, refuses_a_database_newer_than_the_binary) {
 TEST(sqlite_store, an_old_schema_without_migrate_asks_for_grok_migrate) {
   temp_dir dir;
   auto path = dir.file("grok.db");
-  { auto conn = connection::open(path, {}); ASSERT_TRUE(conn); }  // empty database, version 0
+  {
+    auto conn = connection::open(path, {});
+    ASSERT_TRUE(conn);
+  }  // empty database, version 0
   auto st = sqlite_store::open({.path = path, .create_if_missing = false, .migrate = false});
   ASSERT_FALSE(st);
   EXPECT_NE(st.error().message.find("grok migrate"), std::string::npos);
@@ -81,7 +84,8 @@ TEST(sqlite_store, an_old_schema_without_migrate_asks_for_grok_migrate) {
 
 TEST(sqlite_store, missing_file_is_a_clear_error_when_not_creating) {
   temp_dir dir;
-  auto st = open_store({.url = dir.file("absent.db"), .create_if_missing = false, .migrate = false});
+  auto st =
+      open_store({.url = dir.file("absent.db"), .create_if_missing = false, .migrate = false});
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, errc::not_found);
   EXPECT_NE(st.error().message.find("absent.db"), std::string::npos);
@@ -114,7 +118,8 @@ TEST(sqlite_store, truncated_database_fails_cleanly) {
   std::filesystem::resize_file(path, 4096 * 3);
   auto st = sqlite_store::open({.path = path});
   if (!st) {
-    EXPECT_TRUE(st.error().code == errc::corrupt || st.error().code == errc::io) << describe(st.error());
+    EXPECT_TRUE(st.error().code == errc::corrupt || st.error().code == errc::io)
+        << describe(st.error());
     return;
   }
   // Opened: reading the damaged table must fail as an error value, never crash.
