@@ -13,8 +13,8 @@
 namespace grok::cli {
 namespace {
 
-constexpr std::size_t k_max_secret_file_bytes = 64 * 1024;
-constexpr std::size_t k_max_config_file_bytes = 1024 * 1024;
+constexpr std::size_t k_max_secret_file_bytes = std::size_t{64} * 1024;
+constexpr std::size_t k_max_config_file_bytes = std::size_t{1024} * 1024;
 
 enum class kind { text, integer, millis_value, secret_file, log_level };
 
