@@ -10,7 +10,7 @@ bootstrap:
 
 release: bootstrap
 	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j $(JOBS)
+	@cmake --build --preset release -j $(JOBS) --target grok
 
 build: release
 
@@ -35,6 +35,7 @@ test: test-dev test-asan
 	@echo "all test suites passed (dev and asan builds)"
 
 bench: release
+	@cmake --build --preset release -j $(JOBS) --target queue_bench
 	./build/release/bench/queue_bench
 
 clean:

@@ -8,7 +8,7 @@ packages=(
   libsqlite3-dev sqlite3
   libexpected-dev nlohmann-json3-dev libvalijson-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
-  libssl-dev
+  libssl-dev libcurl4-openssl-dev python3
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
 )
 
