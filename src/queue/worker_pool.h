@@ -21,8 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/backoff.h"
 #include "core/config.h"
-#include "queue/backoff.h"
 #include "store/store.h"
 
 namespace grok::queue {

@@ -1,9 +1,9 @@
-#include "queue/backoff.h"
+#include "core/backoff.h"
 
 #include <algorithm>
 #include <random>
 
-namespace grok::queue {
+namespace grok {
 
 millis retry_delay(const backoff_policy& policy, int attempt, std::uint64_t random) noexcept {
   const std::int64_t base = std::max<std::int64_t>(policy.base.count(), 0);
@@ -21,4 +21,4 @@ millis retry_delay(const backoff_policy& policy, int attempt) {
   return retry_delay(policy, attempt, rng());
 }
 
-}  // namespace grok::queue
+}  // namespace grok

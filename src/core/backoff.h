@@ -9,7 +9,7 @@
 
 #include "core/clock.h"
 
-namespace grok::queue {
+namespace grok {
 
 struct backoff_policy {
   millis base{500};
@@ -24,4 +24,4 @@ struct backoff_policy {
 // As above, with bits from a thread-local generator.
 [[nodiscard]] millis retry_delay(const backoff_policy& policy, int attempt);
 
-}  // namespace grok::queue
+}  // namespace grok

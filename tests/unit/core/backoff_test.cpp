@@ -1,10 +1,10 @@
-#include "queue/backoff.h"
+#include "core/backoff.h"
 
 #include <gtest/gtest.h>
 
 #include <set>
 
-namespace grok::queue {
+namespace grok {
 namespace {
 
 using namespace std::chrono_literals;
@@ -50,4 +50,4 @@ TEST(backoff, jitter_spreads_delays) {
 }
 
 }  // namespace
-}  // namespace grok::queue
+}  // namespace grok
