@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "llm/openai_wire.h"
+
 namespace grok::llm {
 namespace {
 
@@ -19,7 +21,7 @@ std::string string_at(const json& obj, const char* key) {
 result<void> stream_accumulator::add_chunk(std::string_view json_text) {
   // Parsing is the edge where model-server bytes become values; nlohmann reports bad JSON
   // through is_discarded() when exceptions are disabled for the call.
-  json chunk = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  json chunk = json::parse(sanitize_utf8(json_text), nullptr, /*allow_exceptions=*/false);
   if (chunk.is_discarded() || !chunk.is_object()) {
     return fail(errc::invalid_argument, "stream chunk is not a JSON object");
   }
