@@ -5,7 +5,9 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <stop_token>
+#include <string>
 #include <string_view>
 
 #include "llm/chat_types.h"
@@ -18,6 +20,10 @@ struct call_options {
   std::stop_token stop;
   // Streamed content as it arrives (streaming requests only).
   std::function<void(std::string_view)> on_delta;
+  // Who is calling, for the record of the call (llm_calls).
+  std::optional<std::string> run_id;
+  std::optional<std::string> step_id;
+  std::string role = "llm";
 };
 
 class chat_model {

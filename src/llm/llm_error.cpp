@@ -24,6 +24,8 @@ std::string_view to_string(failure f) noexcept {
       return "length";
     case failure::cancelled:
       return "cancelled";
+    case failure::not_recorded:
+      return "not_recorded";
   }
   return "unknown";
 }

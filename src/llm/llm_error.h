@@ -23,6 +23,7 @@ enum class failure {
   content_filter,  // finish_reason content_filter
   length,          // finish_reason length: the output was cut at max_tokens
   cancelled,
+  not_recorded,  // replay: no recorded call matches the request
 };
 
 std::string_view to_string(failure f) noexcept;

@@ -95,4 +95,23 @@ struct artifact_record {
   time_point created_at;
 };
 
+// One model call, as recorded for audit and replay (SPEC §6: llm_calls).
+struct llm_call_record {
+  std::string id;  // llm_…
+  std::optional<std::string> run_id;
+  std::optional<std::string> step_id;
+  std::string role;      // planner | solver | llm | repair | replan
+  std::string provider;  // openai | ollama | replay
+  std::string model;
+  std::string request_hash;  // hex SHA-256 of the normalized request
+  std::string request_json;
+  std::optional<std::string> response_json;  // set when status == "ok"
+  std::optional<std::string> error;          // set when status == "error"
+  std::string status = "ok";
+  std::int64_t latency_ms = 0;
+  std::optional<std::int64_t> tokens_in;  // empty: the server reported no usage
+  std::optional<std::int64_t> tokens_out;
+  time_point created_at;
+};
+
 }  // namespace grok::store

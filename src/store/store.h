@@ -68,6 +68,11 @@ class transaction {
   // --- artifacts ---
   // Stores artifact metadata. errc::already_exists if the id is taken.
   [[nodiscard]] virtual result<void> put_artifact(const artifact_record& artifact) = 0;
+
+  // --- model calls ---
+  // Records one model call. errc::already_exists if the id is taken; errc::not_found if
+  // run_id names no run.
+  [[nodiscard]] virtual result<void> record_llm_call(const llm_call_record& call) = 0;
 };
 
 class store {
@@ -97,6 +102,14 @@ class store {
                                                                        int limit) = 0;
   [[nodiscard]] virtual result<std::optional<artifact_record>> get_artifact(
       std::string_view id) = 0;
+
+  // The most recent successful call with this request hash, limited to one run when
+  // `run_id` is given.
+  [[nodiscard]] virtual result<std::optional<llm_call_record>> find_llm_call(
+      std::string_view request_hash, std::optional<std::string_view> run_id) = 0;
+  // A run's model calls in the order they were made.
+  [[nodiscard]] virtual result<std::vector<llm_call_record>> list_llm_calls(
+      std::string_view run_id) = 0;
 
   // Notified after every commit that may have made a job claimable.
   virtual job_signal& jobs_signal() = 0;

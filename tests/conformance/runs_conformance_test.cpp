@@ -242,6 +242,60 @@ TEST_P(runs_conformance, artifacts_are_stored_once_by_id) {
   EXPECT_EQ(orphan.error().code, errc::not_found);
 }
 
+TEST_P(runs_conformance, model_calls_are_recorded_and_found_by_request_hash) {
+  auto run = make_run();
+  auto record = [&](const std::string& hash, const std::string& status,
+                    std::optional<std::string> run_id) {
+    store::llm_call_record c;
+    c.id = new_id("llm", clock_.now());
+    c.run_id = std::move(run_id);
+    c.role = "planner";
+    c.provider = "openai";
+    c.model = "m";
+    c.request_hash = hash;
+    c.request_json = R"({"model":"m"})";
+    if (status == "ok") {
+      c.response_json = R"({"content":")" + c.id + R"("})";
+      c.tokens_in = 10;
+    } else {
+      c.error = "timeout";
+    }
+    c.status = status;
+    c.latency_ms = 42;
+    c.created_at = clock_.now();
+    clock_.advance(1ms);
+    auto ok = st().transact([&](store::transaction& tx) { return tx.record_llm_call(c); });
+    EXPECT_TRUE(ok) << (ok ? "" : describe(ok.error()));
+    return c;
+  };
+  record("h1", "ok", run);
+  auto newer = record("h1", "ok", run);
+  record("h1", "error", run);  // a later failure does not hide the successful answer
+  auto other_run = record("h2", "ok", std::nullopt);
+
+  auto found = st().find_llm_call("h1", std::nullopt);
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->id, newer.id);
+  EXPECT_EQ((*found)->tokens_in, 10);
+  EXPECT_FALSE((*found)->tokens_out);
+  EXPECT_EQ((*found)->latency_ms, 42);
+  EXPECT_FALSE(*st().find_llm_call("h2", std::string_view(run)));
+  EXPECT_EQ((**st().find_llm_call("h2", std::nullopt)).id, other_run.id);
+  EXPECT_FALSE(*st().find_llm_call("nope", std::nullopt));
+  auto calls = st().list_llm_calls(run);
+  ASSERT_TRUE(calls);
+  ASSERT_EQ(calls->size(), 3U);
+  EXPECT_EQ((*calls)[2].status, "error");
+  EXPECT_EQ((*calls)[2].error, "timeout");
+
+  store::llm_call_record orphan = newer;
+  orphan.id = new_id("llm", clock_.now());
+  orphan.run_id = "run_missing";
+  auto r = st().transact([&](store::transaction& tx) { return tx.record_llm_call(orphan); });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, errc::not_found);
+}
+
 INSTANTIATE_TEST_SUITE_P(backends, runs_conformance, ::testing::ValuesIn(all_store_backends()),
                          backend_name);
 

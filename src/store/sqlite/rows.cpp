@@ -97,6 +97,26 @@ artifact_record read_artifact(const bound_statement& s) {
   return a;
 }
 
+llm_call_record read_llm_call(const bound_statement& s) {
+  llm_call_record c;
+  c.id = s.column_text(0);
+  c.run_id = s.column_optional_text(1);
+  c.step_id = s.column_optional_text(2);
+  c.role = s.column_text(3);
+  c.provider = s.column_text(4);
+  c.model = s.column_text(5);
+  c.request_hash = s.column_text(6);
+  c.request_json = s.column_text(7);
+  c.response_json = s.column_optional_text(8);
+  c.error = s.column_optional_text(9);
+  c.status = s.column_text(10);
+  c.latency_ms = s.column_int64(11);
+  c.tokens_in = s.column_optional_int64(12);
+  c.tokens_out = s.column_optional_int64(13);
+  c.created_at = from_unix_ms(s.column_int64(14));
+  return c;
+}
+
 std::string placeholders(int first, std::size_t count) {
   std::string out;
   for (std::size_t i = 0; i < count; ++i) {

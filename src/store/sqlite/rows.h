@@ -30,6 +30,11 @@ event_record read_event(const bound_statement& s);
 inline constexpr const char* k_artifact_columns = "id, kind, uri, sha256, size, run_id, created_at";
 artifact_record read_artifact(const bound_statement& s);
 
+inline constexpr const char* k_llm_call_columns =
+    "id, run_id, step_id, role, provider, model, request_hash, request, response, error, status, "
+    "latency_ms, tokens_in, tokens_out, created_at";
+llm_call_record read_llm_call(const bound_statement& s);
+
 // "?first, ?first+1, …" for an IN list of `count` parameters.
 std::string placeholders(int first, std::size_t count);
 

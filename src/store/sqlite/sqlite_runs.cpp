@@ -163,4 +163,32 @@ result<void> sqlite_transaction::put_artifact(const artifact_record& artifact) {
   return {};
 }
 
+result<void> sqlite_transaction::record_llm_call(const llm_call_record& call) {
+  if (call.id.empty() || call.request_hash.empty()) {
+    return fail(errc::invalid_argument, "a model call record needs an id and a request hash");
+  }
+  auto stmt = conn_.prepare(
+      "INSERT INTO llm_calls (id, run_id, step_id, role, provider, model, request_hash, request, "
+      "response, error, status, latency_ms, tokens_in, tokens_out, created_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, call.id)
+      .bind(2, call.run_id)
+      .bind(3, call.step_id)
+      .bind(4, call.role)
+      .bind(5, call.provider)
+      .bind(6, call.model)
+      .bind(7, call.request_hash)
+      .bind(8, call.request_json)
+      .bind(9, call.response_json)
+      .bind(10, call.error)
+      .bind(11, call.status)
+      .bind(12, call.latency_ms);
+  bind_optional(*stmt, 13, call.tokens_in);
+  bind_optional(*stmt, 14, call.tokens_out);
+  stmt->bind(15, to_unix_ms(call.created_at));
+  if (auto r = stmt->run(); !r) return tl::unexpected(explain(r.error(), "model call " + call.id));
+  return {};
+}
+
 }  // namespace grok::store::sqlite

@@ -270,6 +270,34 @@ result<std::optional<artifact_record>> sqlite_store::get_artifact(std::string_vi
   return first<artifact_record>(*stmt, read_artifact);
 }
 
+result<std::optional<llm_call_record>> sqlite_store::find_llm_call(
+    std::string_view request_hash, std::optional<std::string_view> run_id) {
+  auto r = acquire_reader();
+  if (!r) return tl::unexpected(r.error());
+  auto stmt =
+      (*r)->prepare(std::string("SELECT ") + k_llm_call_columns +
+                    " FROM llm_calls WHERE request_hash = ?1 AND status = 'ok' "
+                    "AND (?2 IS NULL OR run_id = ?2) ORDER BY created_at DESC, id DESC LIMIT 1");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, request_hash);
+  if (run_id) {
+    stmt->bind(2, *run_id);
+  } else {
+    stmt->bind(2, nullptr);
+  }
+  return first<llm_call_record>(*stmt, read_llm_call);
+}
+
+result<std::vector<llm_call_record>> sqlite_store::list_llm_calls(std::string_view run_id) {
+  auto r = acquire_reader();
+  if (!r) return tl::unexpected(r.error());
+  auto stmt = (*r)->prepare(std::string("SELECT ") + k_llm_call_columns +
+                            " FROM llm_calls WHERE run_id = ?1 ORDER BY created_at, id");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, run_id);
+  return collect<llm_call_record>(*stmt, read_llm_call);
+}
+
 result<std::vector<std::string>> sqlite_store::integrity_check() {
   auto r = acquire_reader();
   if (!r) return tl::unexpected(r.error());

@@ -57,6 +57,10 @@ class sqlite_store final : public store {
                                                                std::int64_t after,
                                                                int limit) override;
   [[nodiscard]] result<std::optional<artifact_record>> get_artifact(std::string_view id) override;
+  [[nodiscard]] result<std::optional<llm_call_record>> find_llm_call(
+      std::string_view request_hash, std::optional<std::string_view> run_id) override;
+  [[nodiscard]] result<std::vector<llm_call_record>> list_llm_calls(
+      std::string_view run_id) override;
 
   job_signal& jobs_signal() override { return signal_; }
   [[nodiscard]] const clock& store_clock() const override { return clock_; }

@@ -34,6 +34,7 @@ class sqlite_transaction final : public transaction {
   [[nodiscard]] result<void> upsert_step(const step_record& step) override;
   [[nodiscard]] result<std::int64_t> append_event(const event_draft& event) override;
   [[nodiscard]] result<void> put_artifact(const artifact_record& artifact) override;
+  [[nodiscard]] result<void> record_llm_call(const llm_call_record& call) override;
 
   // True when a committed change may have made a job claimable.
   [[nodiscard]] bool wakes_workers() const noexcept { return wakes_workers_; }
