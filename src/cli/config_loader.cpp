@@ -1,5 +1,7 @@
 #include "cli/config_loader.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
@@ -65,6 +67,16 @@ const std::vector<setting>& settings() {
        nullptr, [](config& c, std::int64_t v) { c.queue.backoff_cap = millis(v); }},
       {"queue.idle_recheck_ms", "GROK_QUEUE_IDLE_RECHECK_MS", kind::millis_value, 10, 3'600'000,
        nullptr, [](config& c, std::int64_t v) { c.queue.idle_recheck = millis(v); }},
+      {"llm.connect_timeout_ms", "GROK_LLM_CONNECT_TIMEOUT_MS", kind::millis_value, 100, 600'000,
+       nullptr, [](config& c, std::int64_t v) { c.llm.connect_timeout = millis(v); }},
+      {"llm.first_byte_timeout_ms", "GROK_LLM_FIRST_BYTE_TIMEOUT_MS", kind::millis_value, 100,
+       3'600'000, nullptr, [](config& c, std::int64_t v) { c.llm.first_byte_timeout = millis(v); }},
+      {"llm.idle_timeout_ms", "GROK_LLM_IDLE_TIMEOUT_MS", kind::millis_value, 100, 3'600'000,
+       nullptr, [](config& c, std::int64_t v) { c.llm.idle_timeout = millis(v); }},
+      {"llm.total_timeout_ms", "GROK_LLM_TOTAL_TIMEOUT_MS", kind::millis_value, 1000, 86'400'000,
+       nullptr, [](config& c, std::int64_t v) { c.llm.total_timeout = millis(v); }},
+      {"llm.max_attempts", "GROK_LLM_MAX_ATTEMPTS", kind::integer, 1, 20, nullptr,
+       [](config& c, std::int64_t v) { c.llm.max_attempts = static_cast<int>(v); }},
   };
   return list;
 }
@@ -165,14 +177,97 @@ result<void> validate(const config& c) {
   return {};
 }
 
+bool is_env_name(std::string_view s) {
+  if (s.empty() || s.size() > 128 || std::isdigit(static_cast<unsigned char>(s[0])) != 0)
+    return false;
+  return std::all_of(s.begin(), s.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_';
+  });
+}
+
+// [models.planner], [models.solver], [models.llm]: per-role model settings.
+result<void> apply_models(config& into, const toml::node& node, const std::string& origin) {
+  const auto* models = node.as_table();
+  auto where = [&](const toml::node& n) {
+    return origin + " line " + std::to_string(n.source().begin.line);
+  };
+  if (models == nullptr) return bad(where(node), "models", "expected a table of roles");
+  for (const auto& [role_key, role_node] : *models) {
+    const std::string role(role_key.str());
+    const std::string base = "models." + role;
+    if (role != "planner" && role != "solver" && role != "llm") {
+      return bad(where(role_node), base, "unknown role (planner, solver or llm)");
+    }
+    const auto* fields = role_node.as_table();
+    if (fields == nullptr) return bad(where(role_node), base, "expected a table");
+    auto& m = into.llm.models[role];
+    for (const auto& [field_key, value] : *fields) {
+      const std::string field(field_key.str());
+      const std::string name = base + "." + field;
+      const auto at = where(value);
+      auto text = [&]() -> result<std::string> {
+        if (!value.is_string() || value.value<std::string>()->empty()) {
+          return bad(at, name, "expected a non-empty string");
+        }
+        return *value.value<std::string>();
+      };
+      if (field == "base_url" || field == "model" || field == "provider" ||
+          field == "api_key_env") {
+        auto v = text();
+        if (!v) return tl::unexpected(v.error());
+        if (field == "base_url") m.base_url = *v;
+        if (field == "model") m.model = *v;
+        if (field == "provider") {
+          static const std::vector<std::string_view> providers = {"openai", "ollama", "vllm",
+                                                                  "llamacpp", "lmstudio"};
+          if (std::find(providers.begin(), providers.end(), *v) == providers.end()) {
+            return bad(at, name,
+                       "'" + *v + "' is not a provider (openai, ollama, vllm, llamacpp, lmstudio)");
+          }
+          m.provider = *v;
+        }
+        if (field == "api_key_env") {
+          if (!is_env_name(*v))
+            return bad(at, name, "expected the name of an environment variable");
+          m.api_key_env = *v;
+        }
+      } else if (field == "temperature") {
+        auto v = value.value<double>();
+        if (!(value.is_floating_point() || value.is_integer()) || !v || *v < 0 || *v > 2) {
+          return bad(at, name, "expected a number from 0 to 2");
+        }
+        m.temperature = *v;
+      } else if (field == "max_tokens") {
+        auto v = value.value<std::int64_t>();
+        if (!value.is_integer() || !v || *v < 1 || *v > 1'000'000) {
+          return bad(at, name, "expected an integer from 1 to 1000000");
+        }
+        m.max_tokens = static_cast<int>(*v);
+      } else if (field == "api_key") {
+        return bad(at, name,
+                   "secrets are not read from the config file; use api_key_env (the name of an "
+                   "environment variable holding the key)");
+      } else {
+        return bad(at, name, "unknown setting");
+      }
+    }
+  }
+  return {};
+}
+
 result<void> apply_table(config& into, const toml::table& table, const std::string& prefix,
                          const std::string& origin) {
   for (const auto& [key, node] : table) {
     std::string name = prefix + std::string(key.str());
     const auto line = node.source().begin.line;
     const std::string where = origin + " line " + std::to_string(line);
-    if (const auto* sub = node.as_table(); sub != nullptr && prefix.empty() && name == "queue") {
+    if (const auto* sub = node.as_table();
+        sub != nullptr && prefix.empty() && (name == "queue" || name == "llm")) {
       if (auto r = apply_table(into, *sub, name + ".", origin); !r) return r;
+      continue;
+    }
+    if (prefix.empty() && name == "models") {
+      if (auto r = apply_models(into, node, origin); !r) return r;
       continue;
     }
     for (const auto& d : direct_secrets()) {
@@ -273,6 +368,12 @@ result<config> load_config(const config_request& request) {
   }
   for (const auto& d : direct_secrets()) {
     if (auto v = request.env(d.env); v && !v->empty()) d.set(c, *v);
+  }
+  // The environment overrides the per-role settings of grok.toml too.
+  for (auto& [role, m] : c.llm.models) {
+    if (request.env("GROK_LLM_BASE_URL")) m.base_url.reset();
+    if (role == "planner" && request.env("GROK_PLANNER_MODEL")) m.model.reset();
+    if (role == "solver" && request.env("GROK_SOLVER_MODEL")) m.model.reset();
   }
 
   for (const auto& [name, value] : request.flags) {

@@ -18,8 +18,7 @@
 
 namespace grok::cli {
 
-// Looks up an environment variable; empty optional when unset.
-using env_lookup = std::function<std::optional<std::string>(std::string_view)>;
+// The process environment as an env_lookup.
 env_lookup process_env();
 
 struct config_request {

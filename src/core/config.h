@@ -4,7 +4,11 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace grok {
 
@@ -18,6 +22,31 @@ struct queue_config {
   // process (e.g. `grok queue retry`) is noticed.
   std::chrono::milliseconds idle_recheck{2'000};
 };
+
+// Per-role model settings from grok.toml's [models.<role>] tables; unset fields fall back
+// to the top-level llm_base_url / planner_model / solver_model / llm_api_key.
+struct model_role_config {
+  std::optional<std::string> base_url;
+  std::optional<std::string> model;
+  std::string provider = "openai";  // openai | ollama | vllm | llamacpp | lmstudio
+  // Name of the environment variable holding this role's API key (never the key itself).
+  std::optional<std::string> api_key_env;
+  std::optional<double> temperature;
+  std::optional<int> max_tokens;
+};
+
+struct llm_config {
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds first_byte_timeout{120'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds total_timeout{600'000};
+  int max_attempts = 4;
+  // Roles: planner, solver, llm (the `llm` tool).
+  std::map<std::string, model_role_config, std::less<>> models;
+};
+
+// Looks up an environment variable; empty optional when unset.
+using env_lookup = std::function<std::optional<std::string>(std::string_view)>;
 
 struct config {
   std::string data_dir = "./grok-data";
@@ -36,6 +65,7 @@ struct config {
   std::string signing_secret;  // secret
 
   queue_config queue;
+  llm_config llm;
 
   // The database URL with the default applied.
   [[nodiscard]] std::string effective_db() const;
