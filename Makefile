@@ -35,8 +35,9 @@ test: test-dev test-asan
 	@echo "all test suites passed (dev and asan builds)"
 
 bench: release
-	@cmake --build --preset release -j $(JOBS) --target queue_bench
+	@cmake --build --preset release -j $(JOBS) --target queue_bench llm_client_bench
 	./build/release/bench/queue_bench
+	./build/release/bench/llm_client_bench
 
 clean:
 	rm -rf build
