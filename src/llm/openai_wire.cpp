@@ -2,16 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "llm/json_fields.h"
+
 namespace grok::llm {
 namespace {
 
 using json = nlohmann::json;
-
-std::string string_at(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  if (it == obj.end() || !it->is_string()) return {};
-  return it->get<std::string>();
-}
 
 // Length of the valid UTF-8 sequence starting at text[i], or 0 if it is invalid.
 std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
@@ -165,16 +161,7 @@ llm_result<chat_response> parse_response_body(std::string_view body) {
       out.tool_calls.push_back(std::move(call));
     }
   }
-  if (auto usage = doc.find("usage"); usage != doc.end() && usage->is_object()) {
-    token_usage u;
-    if (auto p = usage->find("prompt_tokens"); p != usage->end() && p->is_number_integer()) {
-      u.prompt_tokens = p->get<std::int64_t>();
-    }
-    if (auto c = usage->find("completion_tokens"); c != usage->end() && c->is_number_integer()) {
-      u.completion_tokens = c->get<std::int64_t>();
-    }
-    out.usage = u;
-  }
+  out.usage = usage_at(doc);
   return out;
 }
 

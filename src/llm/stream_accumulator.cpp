@@ -2,21 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "llm/json_fields.h"
 #include "llm/openai_wire.h"
 
 namespace grok::llm {
-namespace {
 
 using json = nlohmann::json;
-
-// Reads a string member, treating absence, null and other types as empty.
-std::string string_at(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  if (it == obj.end() || !it->is_string()) return {};
-  return it->get<std::string>();
-}
-
-}  // namespace
 
 result<void> stream_accumulator::add_chunk(std::string_view json_text) {
   // Parsing is the edge where model-server bytes become values; nlohmann reports bad JSON
@@ -33,16 +24,7 @@ result<void> stream_accumulator::add_chunk(std::string_view json_text) {
   if (response_.id.empty()) response_.id = string_at(chunk, "id");
   if (response_.model.empty()) response_.model = string_at(chunk, "model");
 
-  if (auto usage = chunk.find("usage"); usage != chunk.end() && usage->is_object()) {
-    token_usage u;
-    if (auto p = usage->find("prompt_tokens"); p != usage->end() && p->is_number_integer()) {
-      u.prompt_tokens = p->get<std::int64_t>();
-    }
-    if (auto c = usage->find("completion_tokens"); c != usage->end() && c->is_number_integer()) {
-      u.completion_tokens = c->get<std::int64_t>();
-    }
-    response_.usage = u;
-  }
+  if (auto usage = usage_at(chunk)) response_.usage = usage;
 
   auto choices = chunk.find("choices");
   if (choices == chunk.end() || !choices->is_array()) return {};
