@@ -26,6 +26,8 @@ std::string_view to_string(failure f) noexcept {
       return "cancelled";
     case failure::not_recorded:
       return "not_recorded";
+    case failure::invalid_output:
+      return "invalid_output";
   }
   return "unknown";
 }
@@ -50,6 +52,7 @@ error to_error(const llm_error& e) {
     case failure::auth:
     case failure::content_filter:
     case failure::length:
+    case failure::invalid_output:
       code = errc::invalid_argument;
       break;
     case failure::timeout:

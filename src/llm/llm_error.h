@@ -23,7 +23,8 @@ enum class failure {
   content_filter,  // finish_reason content_filter
   length,          // finish_reason length: the output was cut at max_tokens
   cancelled,
-  not_recorded,  // replay: no recorded call matches the request
+  not_recorded,    // replay: no recorded call matches the request
+  invalid_output,  // structured output that is not JSON or breaks the requested schema
 };
 
 std::string_view to_string(failure f) noexcept;

@@ -13,6 +13,7 @@
 #include "llm/openai_wire.h"
 #include "llm/sse_parser.h"
 #include "llm/stream_accumulator.h"
+#include "llm/structured_output.h"
 
 namespace grok::llm {
 namespace {
@@ -212,7 +213,8 @@ struct attempt_outcome {
 };
 
 attempt_outcome run_attempt(const client_settings& settings, const std::string& body, bool stream,
-                            const call_options& options, steady::time_point call_deadline) {
+                            const std::string* json_schema, const call_options& options,
+                            steady::time_point call_deadline) {
   attempt_state st;
   st.want_stream = stream;
   st.max_bytes = settings.max_response_bytes;
@@ -352,6 +354,13 @@ attempt_outcome run_attempt(const client_settings& settings, const std::string& 
     e.partial = response;
     return failed(std::move(e));
   }
+  if (settings.validate_structured_output && json_schema != nullptr) {
+    if (auto checked = check_structured_output(response.content, *json_schema); !checked) {
+      llm_error e{failure::invalid_output, checked.error().message};
+      e.partial = response;
+      return failed(std::move(e));
+    }
+  }
   return {std::move(response), st.delivered};
 }
 
@@ -364,7 +373,9 @@ llm_result<chat_response> openai_client::complete(const chat_request& request,
   const auto call_deadline = steady::now() + settings_.timeouts.total;
   const int max_attempts = std::max(settings_.retry.max_attempts, 1);
   for (int attempt = 1;; ++attempt) {
-    auto outcome = run_attempt(settings_, *body, request.stream, options, call_deadline);
+    auto outcome =
+        run_attempt(settings_, *body, request.stream,
+                    request.json_schema ? &*request.json_schema : nullptr, options, call_deadline);
     if (outcome.value) return std::move(outcome.value);
     llm_error e = std::move(outcome.value.error());
     e.attempts = attempt;

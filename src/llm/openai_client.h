@@ -41,6 +41,10 @@ struct client_settings {
   // Fail a call whose finish_reason is "length" or "content_filter" (the partial response
   // is attached to the error).
   bool fail_on_truncation = true;
+  // Check a structured-output answer against the request's JSON Schema and fail with
+  // failure::invalid_output (response attached) when it does not match. Not retried here:
+  // the engine's repair step shows the model its error.
+  bool validate_structured_output = true;
 };
 
 class openai_client final : public chat_model {

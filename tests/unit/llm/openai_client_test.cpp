@@ -103,6 +103,31 @@ TEST_P(openai_client_test, sends_sampling_parameters_and_structured_output) {
   EXPECT_EQ(bad.error().kind, failure::bad_request);
 }
 
+TEST_P(openai_client_test, structured_output_that_breaks_the_schema_is_typed_with_the_answer) {
+  const char* schema =
+      R"({"type":"object","required":["steps"],"properties":{"steps":{"type":"array","maxItems":2}}})";
+  fake_model_server fake(json{
+      {"rules",
+       {{{"match", {{"contains", "too many"}}}, {"reply", {{"json", {{"steps", {1, 2, 3}}}}}}},
+        {{"match", {{"contains", "prose"}}},
+         {"reply", {{"content", "Sure! Here is the plan: step one..."}}}},
+        {{"match", {{"contains", "wrong type"}}}, {"reply", {{"json", {{"steps", "none"}}}}}}}},
+      {"default", {{"json", {{"steps", {1}}}}}}});
+  openai_client client(settings_for(fake));
+  auto req = ask("good plan", streaming());
+  req.json_schema = schema;
+  ASSERT_TRUE(client.complete(req, {}));
+  for (const char* text : {"too many steps", "prose please", "wrong type"}) {
+    req.messages.back().content = text;
+    auto r = client.complete(req, {});
+    ASSERT_FALSE(r) << text;
+    EXPECT_EQ(r.error().kind, failure::invalid_output) << text;
+    ASSERT_TRUE(r.error().partial) << text;
+    EXPECT_FALSE(r.error().partial->content.empty());
+  }
+  EXPECT_EQ(fake.requests().size(), 4U);  // not retried: the engine repairs with the error
+}
+
 TEST_P(openai_client_test, reassembles_tool_calls) {
   fake_model_server fake(
       json{{"default",
