@@ -1,7 +1,7 @@
 # The two set-up commands (see README.md) and a few conveniences.
 #   make serve  - install packages, build the release binary, start grok on SQLite in ./grok-data
 #   make test   - install packages, build and run every test suite (normal and ASan+UBSan builds)
-.PHONY: serve test bootstrap build release dev asan test-dev test-asan bench format clean
+.PHONY: serve test bootstrap build release dev asan fuzz test-dev test-asan test-fuzz bench clean
 
 JOBS ?= $(shell nproc)
 
@@ -31,8 +31,15 @@ test-dev: dev
 test-asan: asan
 	ctest --preset asan
 
-test: test-dev test-asan
-	@echo "all test suites passed (dev and asan builds)"
+fuzz: bootstrap
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+
+test-fuzz: fuzz
+	ctest --preset fuzz
+
+test: test-dev test-asan test-fuzz
+	@echo "all test suites passed (dev, asan and fuzz builds)"
 
 bench: release
 	@cmake --build --preset release -j $(JOBS) --target queue_bench llm_client_bench

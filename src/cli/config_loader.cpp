@@ -201,7 +201,10 @@ result<void> apply_models(config& into, const toml::node& node, const std::strin
     const auto* fields = role_node.as_table();
     if (fields == nullptr) return bad(where(role_node), base, "expected a table");
     auto& m = into.llm.models[role];
-    for (const auto& [field_key, value] : *fields) {
+    for (const auto& entry : *fields) {
+      // Named references, not a structured binding: clang 14 cannot capture those.
+      const auto& field_key = entry.first;
+      const toml::node& value = entry.second;
       const std::string field(field_key.str());
       const std::string name = base + "." + field;
       const auto at = where(value);
