@@ -34,7 +34,7 @@ worker_pool_options worker_pool_options::from_config(const config& c) {
 worker_pool::worker_pool(store::store& s, worker_pool_options options)
     : store_(s), options_(std::move(options)) {
   if (options_.worker_prefix.empty()) options_.worker_prefix = default_worker_prefix();
-  options_.workers = std::max(options_.workers, 1);
+  options_.workers = std::max(options_.workers, 0);  // 0: no workers (API-only processes)
   options_.claim_batch = std::clamp(options_.claim_batch, 1, 1000);
 }
 

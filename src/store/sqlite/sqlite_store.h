@@ -1,6 +1,6 @@
 // The SQLite backend of the store (WAL mode, one file).
 //
-// Writes are serialized through one writer connection (a process-wide mutex plus
+// Writes are serialized through one writer connection (a mutex owned by the store object plus
 // BEGIN IMMEDIATE, so other processes on the same file wait via the busy timeout).
 // Reads use a small pool of reader connections and never block the writer (WAL).
 //
