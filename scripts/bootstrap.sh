@@ -9,7 +9,8 @@ packages=(
   libexpected-dev nlohmann-json3-dev libvalijson-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libssl-dev libcurl4-openssl-dev python3
-  libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
+  libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev \
+  libkainjow-mustache-dev libgumbo-dev
 )
 
 missing=()

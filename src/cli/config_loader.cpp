@@ -18,7 +18,7 @@ namespace {
 constexpr std::size_t k_max_secret_file_bytes = std::size_t{64} * 1024;
 constexpr std::size_t k_max_config_file_bytes = std::size_t{1024} * 1024;
 
-enum class kind { text, integer, millis_value, secret_file, log_level };
+enum class kind { text, integer, millis_value, secret_file, log_level, list };
 
 // One configurable setting: its name in grok.toml (with its table, "queue.lease_ms"), its
 // environment variable, and where it lands in `config`.
@@ -31,6 +31,22 @@ struct setting {
   std::function<void(config&, std::string)> set_text = nullptr;
   std::function<void(config&, std::int64_t)> set_int = nullptr;
 };
+
+// "a, b,c" → {"a", "b", "c"}; empty items are dropped.
+std::vector<std::string> split_list(std::string_view text) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string_view::npos) end = text.size();
+    auto item = text.substr(start, end - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) items.emplace_back(item);
+    start = end + 1;
+  }
+  return items;
+}
 
 const std::vector<setting>& settings() {
   static const std::vector<setting> list = {
@@ -57,6 +73,28 @@ const std::vector<setting>& settings() {
        [](config& c, std::string v) { c.otlp_endpoint = std::move(v); }},
       {"signing_secret_file", "GROK_SIGNING_SECRET_FILE", kind::secret_file, 0, 0,
        [](config& c, std::string v) { c.signing_secret = std::move(v); }},
+      {"engine.max_steps", "GROK_ENGINE_MAX_STEPS", kind::integer, 1, 64, nullptr,
+       [](config& c, std::int64_t v) { c.engine.max_steps = static_cast<int>(v); }},
+      {"engine.max_replans", "GROK_ENGINE_MAX_REPLANS", kind::integer, 0, 10, nullptr,
+       [](config& c, std::int64_t v) { c.engine.max_replans = static_cast<int>(v); }},
+      {"engine.token_budget", "GROK_ENGINE_TOKEN_BUDGET", kind::integer, 0, 1'000'000'000,
+       nullptr, [](config& c, std::int64_t v) { c.engine.token_budget = v; }},
+      {"engine.step_timeout_ms", "GROK_ENGINE_STEP_TIMEOUT_MS", kind::millis_value, 10,
+       86'400'000, nullptr, [](config& c, std::int64_t v) { c.engine.step_timeout = millis(v); }},
+      {"engine.deadline_ms", "GROK_ENGINE_DEADLINE_MS", kind::millis_value, 100, 7 * 86'400'000LL,
+       nullptr, [](config& c, std::int64_t v) { c.engine.deadline = millis(v); }},
+      {"engine.prompts_dir", "GROK_ENGINE_PROMPTS_DIR", kind::text, 0, 0,
+       [](config& c, std::string v) { c.engine.prompts_dir = std::move(v); }},
+      {"tools.http_allow", "GROK_TOOLS_HTTP_ALLOW", kind::list, 0, 0,
+       [](config& c, std::string v) { c.tools.http_allow = split_list(v); }},
+      {"tools.http_max_bytes", "GROK_TOOLS_HTTP_MAX_BYTES", kind::integer, 1024, 256LL << 20,
+       nullptr, [](config& c, std::int64_t v) { c.tools.http_max_bytes = v; }},
+      {"tools.http_timeout_ms", "GROK_TOOLS_HTTP_TIMEOUT_MS", kind::millis_value, 100, 600'000,
+       nullptr, [](config& c, std::int64_t v) { c.tools.http_timeout = millis(v); }},
+      {"tools.http_max_redirects", "GROK_TOOLS_HTTP_MAX_REDIRECTS", kind::integer, 0, 20, nullptr,
+       [](config& c, std::int64_t v) { c.tools.http_max_redirects = static_cast<int>(v); }},
+      {"tools.output_max_bytes", "GROK_TOOLS_OUTPUT_MAX_BYTES", kind::integer, 256, 16LL << 20,
+       nullptr, [](config& c, std::int64_t v) { c.tools.output_max_bytes = v; }},
       {"queue.lease_ms", "GROK_QUEUE_LEASE_MS", kind::millis_value, 100, 86'400'000, nullptr,
        [](config& c, std::int64_t v) { c.queue.lease = millis(v); }},
       {"queue.max_attempts", "GROK_QUEUE_MAX_ATTEMPTS", kind::integer, 1, 1000, nullptr,
@@ -141,7 +179,8 @@ result<void> set_text(config& into, const setting& s, std::string value,
     if (!secret) return bad(origin, s.name, secret.error().message);
     value = std::move(*secret);
   }
-  if (value.empty() && s.name != "db") return bad(origin, s.name, "must not be empty");
+  if (value.empty() && s.name != "db" && s.type != kind::list && s.name != "engine.prompts_dir")
+    return bad(origin, s.name, "must not be empty");
   s.set_text(into, std::move(value));
   return {};
 }
@@ -258,6 +297,38 @@ result<void> apply_models(config& into, const toml::node& node, const std::strin
   return {};
 }
 
+// [prices."MODEL"] input_per_mtok / output_per_mtok: what a model's tokens cost.
+result<void> apply_prices(config& into, const toml::node& node, const std::string& origin) {
+  const auto* models = node.as_table();
+  auto where = [&](const toml::node& n) {
+    return origin + " line " + std::to_string(n.source().begin.line);
+  };
+  if (models == nullptr) return bad(where(node), "prices", "expected a table of models");
+  for (const auto& [model_key, model_node] : *models) {
+    const std::string base = "prices." + std::string(model_key.str());
+    const auto* fields = model_node.as_table();
+    if (fields == nullptr) return bad(where(model_node), base, "expected a table");
+    model_price price;
+    for (const auto& [field_key, value] : *fields) {
+      const std::string field(field_key.str());
+      auto v = value.value<double>();
+      if (!(value.is_floating_point() || value.is_integer()) || !v || *v < 0 || *v > 1e6) {
+        return bad(where(value), base + "." + field, "expected a number from 0 to 1000000");
+      }
+      if (field == "input_per_mtok") {
+        price.input_per_mtok = *v;
+      } else if (field == "output_per_mtok") {
+        price.output_per_mtok = *v;
+      } else {
+        return bad(where(value), base + "." + field,
+                   "unknown setting (input_per_mtok, output_per_mtok)");
+      }
+    }
+    into.prices[std::string(model_key.str())] = price;
+  }
+  return {};
+}
+
 result<void> apply_table(config& into, const toml::table& table, const std::string& prefix,
                          const std::string& origin) {
   for (const auto& [key, node] : table) {
@@ -265,8 +336,13 @@ result<void> apply_table(config& into, const toml::table& table, const std::stri
     const auto line = node.source().begin.line;
     const std::string where = origin + " line " + std::to_string(line);
     if (const auto* sub = node.as_table();
-        sub != nullptr && prefix.empty() && (name == "queue" || name == "llm")) {
+        sub != nullptr && prefix.empty() &&
+        (name == "queue" || name == "llm" || name == "engine" || name == "tools")) {
       if (auto r = apply_table(into, *sub, name + ".", origin); !r) return r;
+      continue;
+    }
+    if (prefix.empty() && name == "prices") {
+      if (auto r = apply_prices(into, node, origin); !r) return r;
       continue;
     }
     if (prefix.empty() && name == "models") {
@@ -286,6 +362,17 @@ result<void> apply_table(config& into, const toml::table& table, const std::stri
       auto v = node.value<std::int64_t>();
       if (!node.is_integer() || !v) return bad(where, name, "expected an integer");
       if (auto r = set_int(into, *s, *v, where); !r) return r;
+    } else if (s->type == kind::list) {
+      const auto* items = node.as_array();
+      if (items == nullptr) return bad(where, name, "expected an array of strings");
+      std::string joined;
+      for (const auto& item : *items) {
+        if (!item.is_string()) return bad(where, name, "expected an array of strings");
+        auto text = *item.value<std::string>();
+        if (text.find(',') != std::string::npos) return bad(where, name, "an entry has a comma");
+        joined += text + ",";
+      }
+      if (auto r = set_text(into, *s, joined, where); !r) return r;
     } else {
       if (!node.is_string()) return bad(where, name, "expected a string");
       if (auto r = set_text(into, *s, std::string(*node.value<std::string>()), where); !r) return r;
@@ -399,7 +486,9 @@ std::string describe_config(const config& c) {
       << " llm_base_url=" << c.llm_base_url << " planner_model=" << c.planner_model
       << " solver_model=" << c.solver_model << " llm_api_key=" << mask(c.llm_api_key)
       << " signing_secret=" << mask(c.signing_secret) << " queue.lease_ms=" << c.queue.lease.count()
-      << " queue.max_attempts=" << c.queue.max_attempts;
+      << " queue.max_attempts=" << c.queue.max_attempts
+      << " engine.max_steps=" << c.engine.max_steps << " engine.max_replans=" << c.engine.max_replans
+      << " engine.token_budget=" << c.engine.token_budget;
   return out.str();
 }
 

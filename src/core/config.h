@@ -4,11 +4,13 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace grok {
 
@@ -45,6 +47,33 @@ struct llm_config {
   std::map<std::string, model_role_config, std::less<>> models;
 };
 
+// Defaults for every run; a run's options may lower or change them (SPEC §3 run options).
+struct engine_config {
+  int max_steps = 8;                               // steps in one plan
+  int max_replans = 1;                             // new plans after a failed step
+  std::int64_t token_budget = 0;                   // tokens per run; 0: no limit
+  std::chrono::milliseconds step_timeout{60'000};  // one tool call
+  std::chrono::milliseconds deadline{600'000};     // a whole run, from its creation
+  std::string prompts_dir;  // empty: the templates built into the binary
+};
+
+// Price of a model's tokens, for the cost shown beside token counts ([prices."MODEL"]).
+struct model_price {
+  double input_per_mtok = 0;   // per million prompt tokens
+  double output_per_mtok = 0;  // per million completion tokens
+};
+
+// Limits of the built-in tools.
+struct tools_config {
+  // Hosts, IP addresses, CIDR ranges or HOST:PORT entries http_get and web_page may reach
+  // even though they are loopback, private, link-local or otherwise refused.
+  std::vector<std::string> http_allow;
+  std::int64_t http_max_bytes = 2 * 1024 * 1024;
+  std::chrono::milliseconds http_timeout{15'000};
+  int http_max_redirects = 5;
+  std::int64_t output_max_bytes = 32 * 1024;  // a tool's output beyond this is cut
+};
+
 // Looks up an environment variable; empty optional when unset.
 using env_lookup = std::function<std::optional<std::string>(std::string_view)>;
 
@@ -66,6 +95,9 @@ struct config {
 
   queue_config queue;
   llm_config llm;
+  engine_config engine;
+  tools_config tools;
+  std::map<std::string, model_price, std::less<>> prices;
 
   // The database URL with the default applied.
   [[nodiscard]] std::string effective_db() const;

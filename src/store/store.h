@@ -65,6 +65,12 @@ class transaction {
   // returns that number. errc::not_found if the run does not exist.
   [[nodiscard]] virtual result<std::int64_t> append_event(const event_draft& event) = 0;
 
+  // Reads inside the transaction: they see its own writes, and on every backend the run
+  // they read cannot change under it before commit (SQLite: one writer; PostgreSQL: the run
+  // row is locked), so decisions such as "were all steps of this run completed?" are safe.
+  [[nodiscard]] virtual result<std::optional<run_record>> get_run(std::string_view id) = 0;
+  [[nodiscard]] virtual result<std::vector<step_record>> list_steps(std::string_view run_id) = 0;
+
   // --- artifacts ---
   // Stores artifact metadata. errc::already_exists if the id is taken.
   [[nodiscard]] virtual result<void> put_artifact(const artifact_record& artifact) = 0;
@@ -113,6 +119,8 @@ class store {
 
   // Notified after every commit that may have made a job claimable.
   virtual job_signal& jobs_signal() = 0;
+  // Notified after every commit that appended events (for live streaming without polling).
+  virtual job_signal& events_signal() = 0;
   // The clock this store stamps rows with.
   [[nodiscard]] virtual const clock& store_clock() const = 0;
 

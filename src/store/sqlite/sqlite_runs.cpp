@@ -1,6 +1,7 @@
 // The run, step, event and artifact writes of the SQLite transaction.
 #include <sqlite3.h>
 
+#include "store/sqlite/rows.h"
 #include "store/sqlite/sqlite_transaction.h"
 
 namespace grok::store::sqlite {
@@ -141,7 +142,32 @@ result<std::int64_t> sqlite_transaction::append_event(const event_draft& event) 
       .bind(6, to_unix_ms(event.ts))
       .bind(7, event.body_json);
   if (auto r = insert->run(); !r) return tl::unexpected(r.error());
+  appended_events_ = true;
   return seq;
+}
+
+result<std::optional<run_record>> sqlite_transaction::get_run(std::string_view id) {
+  auto stmt = conn_.prepare(std::string("SELECT ") + k_run_columns + " FROM runs WHERE id = ?1");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, id);
+  auto row = stmt->step();
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return std::optional<run_record>{};
+  return std::optional<run_record>{read_run(*stmt)};
+}
+
+result<std::vector<step_record>> sqlite_transaction::list_steps(std::string_view run_id) {
+  auto stmt = conn_.prepare(std::string("SELECT ") + k_step_columns +
+                            " FROM steps WHERE run_id = ?1 ORDER BY id");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, run_id);
+  std::vector<step_record> out;
+  while (true) {
+    auto row = stmt->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return out;
+    out.push_back(read_step(*stmt));
+  }
 }
 
 result<void> sqlite_transaction::put_artifact(const artifact_record& artifact) {

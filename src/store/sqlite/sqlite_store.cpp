@@ -87,6 +87,7 @@ result<void> sqlite_store::transact(const std::function<result<void>(transaction
   if (auto r = writer_->exec("COMMIT"); !r) return r;
   finished = true;
   if (tx.wakes_workers()) signal_.notify();
+  if (tx.appended_events()) events_signal_.notify();
   return {};
 }
 

@@ -63,6 +63,7 @@ class sqlite_store final : public store {
       std::string_view run_id) override;
 
   job_signal& jobs_signal() override { return signal_; }
+  job_signal& events_signal() override { return events_signal_; }
   [[nodiscard]] const clock& store_clock() const override { return clock_; }
 
   // Runs SQLite's integrity check; returns its findings, empty when the file is sound.
@@ -78,6 +79,7 @@ class sqlite_store final : public store {
   sqlite_options options_;
   const clock& clock_;
   job_signal signal_;
+  job_signal events_signal_;
 
   std::mutex write_mutex_;
   std::unique_ptr<connection> writer_;  // guarded by write_mutex_

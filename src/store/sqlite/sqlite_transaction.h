@@ -33,11 +33,15 @@ class sqlite_transaction final : public transaction {
   [[nodiscard]] result<void> update_run(const run_record& run) override;
   [[nodiscard]] result<void> upsert_step(const step_record& step) override;
   [[nodiscard]] result<std::int64_t> append_event(const event_draft& event) override;
+  [[nodiscard]] result<std::optional<run_record>> get_run(std::string_view id) override;
+  [[nodiscard]] result<std::vector<step_record>> list_steps(std::string_view run_id) override;
   [[nodiscard]] result<void> put_artifact(const artifact_record& artifact) override;
   [[nodiscard]] result<void> record_llm_call(const llm_call_record& call) override;
 
   // True when a committed change may have made a job claimable.
   [[nodiscard]] bool wakes_workers() const noexcept { return wakes_workers_; }
+  // True when the transaction appended events.
+  [[nodiscard]] bool appended_events() const noexcept { return appended_events_; }
 
  private:
   // Explains why a lease-guarded update touched no row.
@@ -46,6 +50,7 @@ class sqlite_transaction final : public transaction {
   connection& conn_;
   time_point now_;
   bool wakes_workers_ = false;
+  bool appended_events_ = false;
 };
 
 }  // namespace grok::store::sqlite
