@@ -4,6 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 
 #include "core/config.h"
 
@@ -18,6 +21,16 @@ int run_migrate(const config& c);
 int run_queue_stats(const config& c, bool json);
 int run_queue_dead(const config& c, int limit, bool json);
 int run_queue_retry(const config& c, std::int64_t job_id);
+
+struct run_task_options {
+  std::string task;
+  nlohmann::json options;             // run options, as in POST /v1/runs
+  bool json = false;                  // print events as NDJSON
+  bool approve = false;               // approve the plan without asking
+  std::optional<std::string> server;  // --server URL (needs the HTTP API)
+};
+// `grok run`: exit 0 when the run completed, 1 when it failed, 130 when interrupted.
+int run_task(const config& c, const run_task_options& o);
 
 // Sets up the process logger (stderr) at the configured level.
 void init_logging(const config& c);

@@ -1,6 +1,7 @@
 // grok: the command-line entry point. Parses flags with CLI11, loads configuration and
 // dispatches to a subcommand.
 #include <iostream>
+#include <sstream>
 #include <map>
 #include <optional>
 #include <string>
@@ -78,7 +79,32 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::PositiveNumber);
 
-  for (auto* sub : {serve, migrate, queue, stats, dead, retry})
+  grok::cli::run_task_options run_opts;
+  std::optional<std::string> planner_model, solver_model, tools_list;
+  std::optional<int> max_steps, max_replans;
+  std::optional<std::int64_t> token_budget;
+  std::optional<double> deadline_s, step_timeout_s, temperature;
+  bool require_approval = false;
+  auto* run = app.add_subcommand(
+      "run", "Run a task here, on the local data directory, and show its progress live");
+  run->add_option("TASK", run_opts.task, "What to do, in words")->required();
+  run->add_flag("--json", run_opts.json, "Print every event as one JSON line (NDJSON)");
+  run->add_option("--server", run_opts.server, "Submit to a GROK server at this URL instead");
+  run->add_option("--planner-model", planner_model, "Model that writes the plan");
+  run->add_option("--solver-model", solver_model, "Model that writes the answer");
+  run->add_option("--tools", tools_list, "Comma-separated tools the plan may use (default all)");
+  run->add_option("--max-steps", max_steps, "Most steps in a plan")->check(CLI::Range(1, 64));
+  run->add_option("--max-replans", max_replans, "New plans after a failed step")
+      ->check(CLI::Range(0, 10));
+  run->add_option("--token-budget", token_budget, "Fail the run past this many tokens (0: none)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000'000}));
+  run->add_option("--deadline", deadline_s, "Fail the run after this many seconds");
+  run->add_option("--step-timeout", step_timeout_s, "Fail a step after this many seconds");
+  run->add_option("--temperature", temperature, "Sampling temperature of the solver and llm tool");
+  run->add_flag("--require-approval", require_approval, "Show the plan and ask before running it");
+  run->add_flag("--yes,-y", run_opts.approve, "With --require-approval: approve without asking");
+
+  for (auto* sub : {serve, migrate, queue, stats, dead, retry, run})
     sub->set_help_flag("--help,-h", "Show this help and exit");
 
   try {
@@ -104,6 +130,27 @@ int main(int argc, char** argv) {
   grok::cli::init_logging(cfg);
 
   if (*serve) return grok::cli::run_serve(cfg);
+  if (*run) {
+    auto& o = run_opts.options;
+    o = nlohmann::json::object();
+    if (planner_model) o["planner_model"] = *planner_model;
+    if (solver_model) o["solver_model"] = *solver_model;
+    if (tools_list) {
+      o["tools"] = nlohmann::json::array();
+      std::stringstream items(*tools_list);
+      for (std::string item; std::getline(items, item, ',');) {
+        if (!item.empty()) o["tools"].push_back(item);
+      }
+    }
+    if (max_steps) o["max_steps"] = *max_steps;
+    if (max_replans) o["max_replans"] = *max_replans;
+    if (token_budget) o["token_budget"] = *token_budget;
+    if (deadline_s) o["deadline_s"] = *deadline_s;
+    if (step_timeout_s) o["step_timeout_s"] = *step_timeout_s;
+    if (temperature) o["temperature"] = *temperature;
+    if (require_approval) o["require_approval"] = true;
+    return grok::cli::run_task(cfg, run_opts);
+  }
   if (*migrate) return grok::cli::run_migrate(cfg);
   if (*stats) return grok::cli::run_queue_stats(cfg, json);
   if (*dead) return grok::cli::run_queue_dead(cfg, limit, json);

@@ -107,6 +107,7 @@ void worker_pool::run_worker(const std::stop_token& stop, const std::string& wor
 
 void worker_pool::process(const store::job& j, const std::stop_token& stop) {
   job_outcome outcome;
+  job_context ctx{j, stop, store_, options_.lease};
   auto it = handlers_.find(j.topic);
   if (it == handlers_.end()) {
     outcome = job_outcome::fail_permanently("no handler for topic " + j.topic);
@@ -114,7 +115,7 @@ void worker_pool::process(const store::job& j, const std::stop_token& stop) {
     // The worker loop is one of the edges where exceptions are caught and converted: a
     // throwing handler is a failed attempt, retried like any other.
     try {
-      outcome = it->second(job_context{j, stop, store_, options_.lease});
+      outcome = it->second(ctx);
     } catch (const std::exception& e) {
       outcome = job_outcome::retry_later(std::string("handler threw: ") + e.what());
     } catch (...) {
@@ -124,6 +125,10 @@ void worker_pool::process(const store::job& j, const std::stop_token& stop) {
 
   const auto held = j.held_lease();
   if (outcome.what == job_outcome::kind::done) {
+    if (ctx.acked) {
+      ++succeeded_;
+      return;
+    }
     if (auto r = store_.ack(held); r) {
       ++succeeded_;
     } else if (r.error().code == errc::conflict) {
