@@ -77,10 +77,10 @@ const std::vector<setting>& settings() {
        [](config& c, std::int64_t v) { c.engine.max_steps = static_cast<int>(v); }},
       {"engine.max_replans", "GROK_ENGINE_MAX_REPLANS", kind::integer, 0, 10, nullptr,
        [](config& c, std::int64_t v) { c.engine.max_replans = static_cast<int>(v); }},
-      {"engine.token_budget", "GROK_ENGINE_TOKEN_BUDGET", kind::integer, 0, 1'000'000'000,
-       nullptr, [](config& c, std::int64_t v) { c.engine.token_budget = v; }},
-      {"engine.step_timeout_ms", "GROK_ENGINE_STEP_TIMEOUT_MS", kind::millis_value, 10,
-       86'400'000, nullptr, [](config& c, std::int64_t v) { c.engine.step_timeout = millis(v); }},
+      {"engine.token_budget", "GROK_ENGINE_TOKEN_BUDGET", kind::integer, 0, 1'000'000'000, nullptr,
+       [](config& c, std::int64_t v) { c.engine.token_budget = v; }},
+      {"engine.step_timeout_ms", "GROK_ENGINE_STEP_TIMEOUT_MS", kind::millis_value, 10, 86'400'000,
+       nullptr, [](config& c, std::int64_t v) { c.engine.step_timeout = millis(v); }},
       {"engine.deadline_ms", "GROK_ENGINE_DEADLINE_MS", kind::millis_value, 100, 7 * 86'400'000LL,
        nullptr, [](config& c, std::int64_t v) { c.engine.deadline = millis(v); }},
       {"engine.prompts_dir", "GROK_ENGINE_PROMPTS_DIR", kind::text, 0, 0,
@@ -487,7 +487,8 @@ std::string describe_config(const config& c) {
       << " solver_model=" << c.solver_model << " llm_api_key=" << mask(c.llm_api_key)
       << " signing_secret=" << mask(c.signing_secret) << " queue.lease_ms=" << c.queue.lease.count()
       << " queue.max_attempts=" << c.queue.max_attempts
-      << " engine.max_steps=" << c.engine.max_steps << " engine.max_replans=" << c.engine.max_replans
+      << " engine.max_steps=" << c.engine.max_steps
+      << " engine.max_replans=" << c.engine.max_replans
       << " engine.token_budget=" << c.engine.token_budget;
   return out.str();
 }

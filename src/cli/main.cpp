@@ -1,9 +1,9 @@
 // grok: the command-line entry point. Parses flags with CLI11, loads configuration and
 // dispatches to a subcommand.
 #include <iostream>
-#include <sstream>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include <CLI/CLI.hpp>

@@ -35,12 +35,13 @@ std::string one_line(std::string s, std::size_t max) {
   return s;
 }
 
-std::string compact(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string compact(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 // Renders events for a person watching a terminal.
 class progress_printer {
  public:
-
   void print(const json& e) {
     const auto type = e.value("event", "");
     const auto name = e.value("name", "");
@@ -71,14 +72,15 @@ class progress_printer {
         value = e["result"]["outputs"][0].value("value", "");
       }
       std::cerr << "  ok " << name.substr(7) << " ("
-                << e["metrics"].value("latency_ms", std::int64_t{0}) << " ms): " << one_line(value, 80)
-                << "\n";
+                << e["metrics"].value("latency_ms", std::int64_t{0})
+                << " ms): " << one_line(value, 80) << "\n";
     } else if (type == "step.retrying") {
       std::cerr << "  retry " << name.substr(name.find('.') + 1) << " in "
-                << e.value("retry_in_ms", std::int64_t{0}) << " ms: " << one_line(e.value("error", ""), 100)
-                << "\n";
+                << e.value("retry_in_ms", std::int64_t{0})
+                << " ms: " << one_line(e.value("error", ""), 100) << "\n";
     } else if (type == "step.failed") {
-      std::cerr << "  FAILED " << name << ": " << one_line(e["error"].value("message", ""), 200) << "\n";
+      std::cerr << "  FAILED " << name << ": " << one_line(e["error"].value("message", ""), 200)
+                << "\n";
     } else if (type == "step.started" && name == "solver") {
       std::cerr << "answer:\n";
     } else if (type == "llm.delta") {
@@ -128,8 +130,9 @@ bool ask_approval() {
 
 int run_task(const config& c, const run_task_options& o) {
   if (o.server) {
-    return report_error("--server needs the HTTP API, which this build does not have yet; run "
-                        "without --server to use the local data directory");
+    return report_error(
+        "--server needs the HTTP API, which this build does not have yet; run "
+        "without --server to use the local data directory");
   }
   // The stop signals are received by one thread (below) that cancels the run; blocked
   // before any thread starts so that every thread inherits the mask.

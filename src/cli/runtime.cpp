@@ -20,14 +20,14 @@ result<std::unique_ptr<runtime>> make_runtime(const config& c,
   if (auto r = tools::add_builtin_tools(*rt->tools, c, *rt->store); !r) {
     return tl::unexpected(r.error());
   }
-  rt->models = models ? std::move(models)
-                      : std::make_unique<engine::configured_models>(c, process_env());
+  rt->models =
+      models ? std::move(models) : std::make_unique<engine::configured_models>(c, process_env());
   auto eng = engine::engine::create(*rt->store, *rt->tools, *rt->models,
                                     engine::engine_options::from_config(c));
   if (!eng) return tl::unexpected(eng.error());
   rt->engine = std::move(*eng);
-  rt->workers = std::make_unique<queue::worker_pool>(*rt->store,
-                                                     queue::worker_pool_options::from_config(c));
+  rt->workers =
+      std::make_unique<queue::worker_pool>(*rt->store, queue::worker_pool_options::from_config(c));
   rt->engine->register_handlers(*rt->workers);
   return rt;
 }

@@ -54,7 +54,7 @@ struct engine_config {
   std::int64_t token_budget = 0;                   // tokens per run; 0: no limit
   std::chrono::milliseconds step_timeout{60'000};  // one tool call
   std::chrono::milliseconds deadline{600'000};     // a whole run, from its creation
-  std::string prompts_dir;  // empty: the templates built into the binary
+  std::string prompts_dir;                         // empty: the templates built into the binary
 };
 
 // Price of a model's tokens, for the cost shown beside token counts ([prices."MODEL"]).

@@ -83,7 +83,8 @@ result<job_payload> parse_payload(const std::string& text) {
     return fail(errc::invalid_argument, "job payload has no run_id");
   }
   job_payload p{doc["run_id"].get<std::string>(), {}};
-  if (auto it = doc.find("step"); it != doc.end() && it->is_string()) p.step = it->get<std::string>();
+  if (auto it = doc.find("step"); it != doc.end() && it->is_string())
+    p.step = it->get<std::string>();
   return p;
 }
 
@@ -153,8 +154,7 @@ struct engine::impl {
    public:
     scope(impl& owner, std::string run_id, const std::stop_token& pool_stop,
           std::optional<std::chrono::milliseconds> timeout)
-        : owner_(owner),
-          on_shutdown_(pool_stop, [this] { work_.stop(stop_cause::shutdown); }) {
+        : owner_(owner), on_shutdown_(pool_stop, [this] { work_.stop(stop_cause::shutdown); }) {
       work_.run_id = std::move(run_id);
       {
         std::lock_guard lock(owner_.inflight_mutex);
@@ -283,22 +283,35 @@ struct engine::impl {
   }
 
   // Enqueues every pending worker step whose evidence is all stored, and the solver when
-  // every worker step is done. Safe to call again: dedupe keys make enqueues idempotent.
+  // every worker step is done. After a failed step (which ends the run unless it has
+  // replans left) nothing more is released: the replan is enqueued once no other step is
+  // still running, so that it sees all the evidence there is. Safe to call again: dedupe
+  // keys make enqueues idempotent.
   result<void> release_ready(transaction& tx, const run_record& run,
                              const std::vector<step_record>& steps) {
     std::set<std::string> done;
     bool all_done = true;
     bool any_worker = false;
+    bool failed = false;
+    bool running = false;
+    int replans = 0;
     for (const auto& s : steps) {
-      // Skipped steps were dropped by a replan, and a failed one was replaced by it (without
-      // a replan, a failed step ends the run and nothing is released).
-      if (!is_worker(s) || s.status == "skipped" || s.status == "failed") continue;
+      if (s.name.starts_with("replanner.")) ++replans;
+      // Skipped steps were dropped by a replan; replanned ones failed and were replaced.
+      if (!is_worker(s) || s.status == "skipped" || s.status == "replanned") continue;
       any_worker = true;
       if (s.status == "completed") {
         done.insert(evidence_of(s));
       } else {
         all_done = false;
       }
+      failed = failed || s.status == "failed";
+      running = running || s.status == "running" || s.status == "retrying";
+    }
+    if (failed) {
+      if (running) return {};
+      return enqueue(tx, k_topic_replan, {{"run_id", run.id}},
+                     "replan:" + run.id + ":" + std::to_string(replans + 1));
     }
     for (const auto& s : steps) {
       if (!is_worker(s) || s.status != "pending") continue;
@@ -390,7 +403,8 @@ struct engine::impl {
       if (auto e = end_run(tx, **run, run_status::failed, code, message); !e) return e;
       return ctx.ack_in(tx);
     });
-    if (!r) return queue::job_outcome::retry_later("storing the run's failure: " + r.error().message);
+    if (!r)
+      return queue::job_outcome::retry_later("storing the run's failure: " + r.error().message);
     ctx.mark_acked();
     stop_run_work(run_id);
     return queue::job_outcome::success();
@@ -454,7 +468,7 @@ queue::job_outcome engine::impl::handle_plan(const queue::job_context& ctx, bool
     const step_record* failed = nullptr;
     json evidence = json::array();
     for (const auto& s : *steps) {
-      if (s.name.starts_with("replanner.")) ++replans;
+      if (s.name.starts_with("replanner.") && s.status == "completed") ++replans;
       if (!is_worker(s)) continue;
       next_id = std::max(next_id, std::atoi(evidence_of(s).c_str() + 1) + 1);
       if (s.status == "completed") {
@@ -467,10 +481,9 @@ queue::job_outcome engine::impl::handle_plan(const queue::job_context& ctx, bool
         failed = &s;
       }
     }
+    // No failed step left: this replan was already applied.
+    if (failed == nullptr) return queue::job_outcome::success();
     step_name = "replanner." + std::to_string(replans + 1);
-    if (auto* existing = find_step(*steps, step_name); existing && existing->status == "completed") {
-      return queue::job_outcome::success();
-    }
     replan_context = {{"task", run.input},
                       {"evidence", evidence},
                       {"tools", tools_context(opts)},
@@ -552,7 +565,8 @@ queue::job_outcome engine::impl::handle_plan(const queue::job_context& ctx, bool
     if (work.cause() == stop_cause::timeout) {
       return fail_run(ctx, run.id, "deadline", deadline_message(opts));
     }
-    return fail_run(ctx, run.id, e.kind == llm::failure::unreachable ? "model_unreachable" : "model_error",
+    return fail_run(ctx, run.id,
+                    e.kind == llm::failure::unreachable ? "model_unreachable" : "model_error",
                     model_failure_message(e, "planner"));
   };
   auto answer = call_model(*binding, request, call);
@@ -577,8 +591,8 @@ queue::job_outcome engine::impl::handle_plan(const queue::job_context& ctx, bool
     }
     auto reparsed = parse_plan(second->content, tools, rules);
     if (!reparsed) {
-      const auto why = "the planner's plan was invalid twice (after one repair): " +
-                       reparsed.error().message;
+      const auto why =
+          "the planner's plan was invalid twice (after one repair): " + reparsed.error().message;
       auto r = store.transact([&](transaction& tx) -> result<void> {
         auto current = tx.get_run(run.id);
         if (!current) return tl::unexpected(current.error());
@@ -625,11 +639,12 @@ queue::job_outcome engine::impl::handle_plan(const queue::job_context& ctx, bool
     step.tokens_out = tokens_out;
     step.latency_ms = latency.count();
     if (auto e = tx.upsert_step(step); !e) return e;
-    json metrics = {{"tokens_in", tokens_in}, {"tokens_out", tokens_out}, {"latency_ms", latency.count()}};
-    if (auto e = emit(tx, run.id, "step.completed",
-                      {{"metrics", metrics},
-                       {"result", {{"status", "ok"}, {"outputs", json::array()}}}},
-                      &step);
+    json metrics = {
+        {"tokens_in", tokens_in}, {"tokens_out", tokens_out}, {"latency_ms", latency.count()}};
+    if (auto e =
+            emit(tx, run.id, "step.completed",
+                 {{"metrics", metrics}, {"result", {{"status", "ok"}, {"outputs", json::array()}}}},
+                 &step);
         !e) {
       return e;
     }
@@ -643,12 +658,13 @@ queue::job_outcome engine::impl::handle_plan(const queue::job_context& ctx, bool
     if (auto e = emit(tx, run.id, "plan.created", plan_body, &step); !e) return e;
 
     if (replan) {
-      // Steps of the old plan that never ran are dropped; the new ones take their place.
+      // Steps of the old plan that never ran are dropped, and the failed ones marked as
+      // replaced; the new plan's steps take their place.
       auto all = tx.list_steps(run.id);
       if (!all) return tl::unexpected(all.error());
       for (auto& s : *all) {
-        if (is_worker(s) && s.status == "pending") {
-          s.status = "skipped";
+        if (is_worker(s) && (s.status == "pending" || s.status == "failed")) {
+          s.status = s.status == "pending" ? "skipped" : "replanned";
           if (auto e = tx.upsert_step(s); !e) return e;
         }
       }
@@ -679,7 +695,8 @@ queue::job_outcome engine::impl::handle_plan(const queue::job_context& ctx, bool
     if (auto e = release_ready(tx, run, *all); !e) return e;
     return ctx.ack_in(tx);
   });
-  if (!stored) return queue::job_outcome::retry_later("storing the plan: " + stored.error().message);
+  if (!stored)
+    return queue::job_outcome::retry_later("storing the plan: " + stored.error().message);
   ctx.mark_acked();
   if (is_terminal(run.status)) stop_run_work(run.id);
   return queue::job_outcome::success();
@@ -704,7 +721,8 @@ queue::job_outcome engine::impl::handle_step(const queue::job_context& ctx) {
   if (!steps) return queue::job_outcome::retry_later(steps.error().message);
   const auto name = worker_name(payload->step);
   auto* found = find_step(*steps, name);
-  if (found == nullptr) return queue::job_outcome::fail_permanently("run " + run.id + " has no step " + name);
+  if (found == nullptr)
+    return queue::job_outcome::fail_permanently("run " + run.id + " has no step " + name);
   if (found->status != "pending" && found->status != "running" && found->status != "retrying") {
     return queue::job_outcome::success();  // its result is stored: never run it again
   }
@@ -729,8 +747,8 @@ queue::job_outcome engine::impl::handle_step(const queue::job_context& ctx) {
     step.attempts += 1;
     if (!step.started_at) step.started_at = tx.now();
     if (auto r = tx.upsert_step(step); !r) return r;
-    if (auto r = emit(tx, run.id, "step.started",
-                      {{"tool", tool_name}, {"attempt", step.attempts}}, &step);
+    if (auto r = emit(tx, run.id, "step.started", {{"tool", tool_name}, {"attempt", step.attempts}},
+                      &step);
         !r) {
       return r;
     }
@@ -753,7 +771,8 @@ queue::job_outcome engine::impl::handle_step(const queue::job_context& ctx) {
     output = tl::unexpected(args.error());
   } else {
     scope work(*this, run.id, ctx.stop, std::min(opts.step_timeout, time_left(current_run)));
-    tools::tool_context tctx{run.id, payload->step, idempotency_key, work.token(), opts.step_timeout};
+    tools::tool_context tctx{run.id, payload->step, idempotency_key, work.token(),
+                             opts.step_timeout};
     output = tools.invoke(tool_name, *args, tctx);
     cause = work.cause();
   }
@@ -764,14 +783,15 @@ queue::job_outcome engine::impl::handle_step(const queue::job_context& ctx) {
     return fail_run(ctx, run.id, "deadline", deadline_message(opts));
   }
   if (!output && cause == stop_cause::timeout) {
-    output = tl::unexpected(error{errc::timeout,
-                                  "the step timed out after " +
-                                      json(static_cast<double>(opts.step_timeout.count()) / 1000.0).dump() +
-                                      " s",
-                                  false});
+    output = tl::unexpected(
+        error{errc::timeout,
+              "the step timed out after " +
+                  json(static_cast<double>(opts.step_timeout.count()) / 1000.0).dump() + " s",
+              false});
   }
 
-  const bool retry = !output && output.error().retryable && step.attempts < options.step_max_attempts;
+  const bool retry =
+      !output && output.error().retryable && step.attempts < options.step_max_attempts;
   const auto retry_in = retry ? retry_delay(options.step_backoff, step.attempts) : millis(0);
   bool ended = false;
   auto stored = store.transact([&](transaction& tx) -> result<void> {
@@ -799,14 +819,15 @@ queue::job_outcome engine::impl::handle_step(const queue::job_context& ctx) {
           !e) {
         return e;
       }
-      if (auto e = emit(tx, run.id, "step.completed",
-                        {{"metrics", metrics},
-                         {"result",
-                          {{"status", "ok"},
-                           {"outputs",
-                            json::array({{{"key", payload->step},
-                                          {"value", excerpt(output->text, k_event_output_bytes)}}})}}}},
-                        &step);
+      if (auto e =
+              emit(tx, run.id, "step.completed",
+                   {{"metrics", metrics},
+                    {"result",
+                     {{"status", "ok"},
+                      {"outputs",
+                       json::array({{{"key", payload->step},
+                                     {"value", excerpt(output->text, k_event_output_bytes)}}})}}}},
+                   &step);
           !e) {
         return e;
       }
@@ -833,18 +854,20 @@ queue::job_outcome engine::impl::handle_step(const queue::job_context& ctx) {
       step.status = "retrying";
       step.error = err.message;
       if (auto e = tx.upsert_step(step); !e) return e;
-      return emit(tx, run.id, "step.retrying",
-                  {{"attempt", step.attempts}, {"error", err.message}, {"retry_in_ms", retry_in.count()}},
-                  &step);
+      return emit(
+          tx, run.id, "step.retrying",
+          {{"attempt", step.attempts}, {"error", err.message}, {"retry_in_ms", retry_in.count()}},
+          &step);
     }
     step.status = "failed";
     step.error = err.message;
     step.finished_at = tx.now();
     if (auto e = tx.upsert_step(step); !e) return e;
-    if (auto e = emit(tx, run.id, "step.failed",
-                      {{"error", {{"code", std::string(to_string(err.code))}, {"message", err.message}}},
-                       {"metrics", metrics}},
-                      &step);
+    if (auto e =
+            emit(tx, run.id, "step.failed",
+                 {{"error", {{"code", std::string(to_string(err.code))}, {"message", err.message}}},
+                  {"metrics", metrics}},
+                 &step);
         !e) {
       return e;
     }
@@ -853,11 +876,7 @@ queue::job_outcome engine::impl::handle_step(const queue::job_context& ctx) {
     int replans = 0;
     for (const auto& s : *all) replans += s.name.starts_with("replanner.") ? 1 : 0;
     if (replans < opts.max_replans) {
-      if (auto e = enqueue(tx, k_topic_replan, {{"run_id", run.id}},
-                           "replan:" + run.id + ":" + std::to_string(replans + 1));
-          !e) {
-        return e;
-      }
+      if (auto e = release_ready(tx, run, *all); !e) return e;
       return ctx.ack_in(tx);
     }
     ended = true;
@@ -868,7 +887,8 @@ queue::job_outcome engine::impl::handle_step(const queue::job_context& ctx) {
     }
     return ctx.ack_in(tx);
   });
-  if (!stored) return queue::job_outcome::retry_later("storing the step: " + stored.error().message);
+  if (!stored)
+    return queue::job_outcome::retry_later("storing the step: " + stored.error().message);
   if (retry) return queue::job_outcome::retry_later(output.error().message, retry_in);
   ctx.mark_acked();
   if (ended) stop_run_work(run.id);
@@ -970,14 +990,16 @@ queue::job_outcome engine::impl::handle_solve(const queue::job_context& ctx) {
   auto answer = call_model(*binding, request, call);
   const auto latency = std::chrono::duration_cast<millis>(std::chrono::steady_clock::now() - began);
   if (!answer) {
-    if (work.cause() == stop_cause::shutdown) return queue::job_outcome::retry_later("stopped by shutdown");
+    if (work.cause() == stop_cause::shutdown)
+      return queue::job_outcome::retry_later("stopped by shutdown");
     if (work.cause() == stop_cause::run_ended) return queue::job_outcome::success();
     if (work.cause() == stop_cause::timeout) {
       return fail_run(ctx, run.id, "deadline", deadline_message(opts));
     }
-    return fail_run(ctx, run.id,
-                    answer.error().kind == llm::failure::unreachable ? "model_unreachable" : "model_error",
-                    model_failure_message(answer.error(), "solver"));
+    return fail_run(
+        ctx, run.id,
+        answer.error().kind == llm::failure::unreachable ? "model_unreachable" : "model_error",
+        model_failure_message(answer.error(), "solver"));
   }
   const std::int64_t tokens_in = answer->usage ? answer->usage->prompt_tokens : 0;
   const std::int64_t tokens_out = answer->usage ? answer->usage->completion_tokens : 0;
@@ -995,10 +1017,15 @@ queue::job_outcome engine::impl::handle_solve(const queue::job_context& ctx) {
     step.tokens_out = tokens_out;
     step.latency_ms = latency.count();
     if (auto e = tx.upsert_step(step); !e) return e;
-    json metrics = {{"tokens_in", tokens_in}, {"tokens_out", tokens_out}, {"latency_ms", latency.count()}};
-    json result_body = {{"status", "ok"}, {"outputs", json::array({{{"key", "answer"}, {"value", answer->content}}})}};
+    json metrics = {
+        {"tokens_in", tokens_in}, {"tokens_out", tokens_out}, {"latency_ms", latency.count()}};
+    json result_body = {
+        {"status", "ok"},
+        {"outputs", json::array({{{"key", "answer"}, {"value", answer->content}}})}};
     if (!answer->usage) metrics["usage_reported"] = false;
-    if (auto e = emit(tx, run.id, "step.completed", {{"metrics", metrics}, {"result", result_body}}, &step); !e) {
+    if (auto e = emit(tx, run.id, "step.completed", {{"metrics", metrics}, {"result", result_body}},
+                      &step);
+        !e) {
       return e;
     }
     ended = true;
@@ -1009,7 +1036,8 @@ queue::job_outcome engine::impl::handle_solve(const queue::job_context& ctx) {
     if (auto e = end_run(tx, run, run_status::completed, "", ""); !e) return e;
     return ctx.ack_in(tx);
   });
-  if (!stored) return queue::job_outcome::retry_later("storing the answer: " + stored.error().message);
+  if (!stored)
+    return queue::job_outcome::retry_later("storing the answer: " + stored.error().message);
   ctx.mark_acked();
   if (ended) stop_run_work(run.id);
   return queue::job_outcome::success();
@@ -1132,11 +1160,14 @@ result<store::run_record> engine::create_run(const create_run_request& request) 
     run.request_hash = request.request_hash;
     run.created_at = tx.now();
     if (auto e = tx.insert_run(run); !e) return e;
-    if (auto e = p.emit(tx, run.id, "run.created", {{"input", run.input}, {"options", opts->to_json()}}); !e) {
+    if (auto e =
+            p.emit(tx, run.id, "run.created", {{"input", run.input}, {"options", opts->to_json()}});
+        !e) {
       return e;
     }
     if (auto e = p.enqueue(tx, k_topic_plan, {{"run_id", run.id}}, "plan:" + run.id); !e) return e;
-    return p.enqueue(tx, k_topic_deadline, {{"run_id", run.id}}, "deadline:" + run.id, opts->deadline);
+    return p.enqueue(tx, k_topic_deadline, {{"run_id", run.id}}, "deadline:" + run.id,
+                     opts->deadline);
   });
   if (!r) return tl::unexpected(r.error());
   run.last_seq = 1;
@@ -1182,7 +1213,8 @@ result<void> engine::approve_run(std::string_view run_id, const approval& decisi
     auto steps = tx.list_steps(run.id);
     if (!steps) return tl::unexpected(steps.error());
     auto* planner = find_step(*steps, k_planner);
-    if (planner == nullptr || !planner->output) return fail(errc::internal, "the run has no stored plan");
+    if (planner == nullptr || !planner->output)
+      return fail(errc::internal, "the run has no stored plan");
     plan_rules rules{opts->max_steps, opts->tools, {}};
     json doc = decision.plan ? *decision.plan : json::parse(*planner->output, nullptr, false);
     auto checked = validate_plan(doc, p.tools, rules);

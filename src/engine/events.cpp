@@ -36,7 +36,8 @@ json envelope(const store::event_record& e) {
 
 std::string iso_time(time_point t) {
   const auto ms = to_unix_ms(t);
-  const auto secs = std::chrono::sys_seconds(std::chrono::seconds(ms / 1000 - (ms % 1000 < 0 ? 1 : 0)));
+  const auto secs =
+      std::chrono::sys_seconds(std::chrono::seconds(ms / 1000 - (ms % 1000 < 0 ? 1 : 0)));
   const auto frac = ((ms % 1000) + 1000) % 1000;
   return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}Z", secs, frac);
 }

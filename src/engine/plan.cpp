@@ -50,7 +50,8 @@ std::string join(const std::vector<std::string>& items) {
 
 json plan::to_json() const {
   json steps_json = json::array();
-  for (const auto& s : steps) steps_json.push_back({{"id", s.id}, {"tool", s.tool}, {"args", s.args}});
+  for (const auto& s : steps)
+    steps_json.push_back({{"id", s.id}, {"tool", s.tool}, {"args", s.args}});
   return {{"steps", std::move(steps_json)}};
 }
 
@@ -81,8 +82,10 @@ result<plan> parse_plan(std::string_view text, const tools::tool_registry& tools
                         const plan_rules& rules) {
   // Models often wrap JSON in a Markdown fence despite being asked not to.
   auto trimmed = text;
-  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front()))) trimmed.remove_prefix(1);
-  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) trimmed.remove_suffix(1);
+  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front())))
+    trimmed.remove_prefix(1);
+  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back())))
+    trimmed.remove_suffix(1);
   if (trimmed.starts_with("```")) {
     auto first_newline = trimmed.find('\n');
     auto last_fence = trimmed.rfind("```");
@@ -94,7 +97,8 @@ result<plan> parse_plan(std::string_view text, const tools::tool_registry& tools
   if (doc.is_discarded()) {
     std::string excerpt(text.substr(0, 120));
     return fail(errc::invalid_argument,
-                "the plan is not valid JSON (it starts with: " + json(excerpt).dump(-1, ' ', true, json::error_handler_t::replace) + ")");
+                "the plan is not valid JSON (it starts with: " +
+                    json(excerpt).dump(-1, ' ', true, json::error_handler_t::replace) + ")");
   }
   return validate_plan(doc, tools, rules);
 }

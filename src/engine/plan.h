@@ -40,7 +40,8 @@ struct plan_rules {
 
 // The plan JSON Schema with the tool names and step limit of these rules filled in: what
 // the planner is asked to follow (structured output).
-[[nodiscard]] nlohmann::json plan_schema(const tools::tool_registry& tools, const plan_rules& rules);
+[[nodiscard]] nlohmann::json plan_schema(const tools::tool_registry& tools,
+                                         const plan_rules& rules);
 
 // Parses and validates a planner's output. errc::invalid_argument with a message meant for
 // both the user and the repair prompt: not JSON, schema errors, too many steps, duplicate

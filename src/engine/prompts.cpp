@@ -20,16 +20,17 @@ constexpr std::uintmax_t k_max_template_bytes = 256 * 1024;
 result<std::string> version_of(std::string_view name, std::string_view text) {
   constexpr std::string_view prefix = "{{! version:";
   if (!text.starts_with(prefix)) {
-    return fail(errc::invalid_argument, "prompt template " + std::string(name) +
-                                            " must start with a version line: {{! version: " +
-                                            std::string(name) + "-1 }}");
+    return fail(errc::invalid_argument,
+                "prompt template " + std::string(name) +
+                    " must start with a version line: {{! version: " + std::string(name) + "-1 }}");
   }
   auto end = text.find("}}");
   auto version = std::string(text.substr(prefix.size(), end - prefix.size()));
   while (!version.empty() && version.front() == ' ') version.erase(0, 1);
   while (!version.empty() && version.back() == ' ') version.pop_back();
   if (version.empty()) {
-    return fail(errc::invalid_argument, "prompt template " + std::string(name) + " has an empty version");
+    return fail(errc::invalid_argument,
+                "prompt template " + std::string(name) + " has an empty version");
   }
   return version;
 }
@@ -46,7 +47,8 @@ mustache::data to_data(const json& v) {
     return out;
   }
   if (v.is_string()) return {v.get<std::string>()};
-  if (v.is_boolean()) return {v.get<bool>() ? mustache::data::type::bool_true : mustache::data::type::bool_false};
+  if (v.is_boolean())
+    return {v.get<bool>() ? mustache::data::type::bool_true : mustache::data::type::bool_false};
   if (v.is_null()) return {mustache::data::type::bool_false};
   return {v.dump()};
 }
@@ -88,11 +90,13 @@ result<prompt_set> prompt_set::load(const std::string& dir) {
 
 result<std::string> prompt_set::render(std::string_view name, const json& context) const {
   auto it = templates_.find(name);
-  if (it == templates_.end()) return fail(errc::not_found, "no prompt template " + std::string(name));
+  if (it == templates_.end())
+    return fail(errc::not_found, "no prompt template " + std::string(name));
   mustache::mustache tmpl(it->second.text);
   auto text = tmpl.render(to_data(context));
   if (!tmpl.is_valid()) {
-    return fail(errc::internal, "prompt template " + std::string(name) + ": " + tmpl.error_message());
+    return fail(errc::internal,
+                "prompt template " + std::string(name) + ": " + tmpl.error_message());
   }
   // The version comment renders as an empty first line.
   while (!text.empty() && text.front() == '\n') text.erase(0, 1);

@@ -79,7 +79,8 @@ result<run_options> parse_run_options(const json& doc, const engine_config& defa
         if (tools.find(name) == nullptr) {
           return bad(key, "unknown tool '" + name.substr(0, 64) + "'");
         }
-        if (std::find(o.tools.begin(), o.tools.end(), name) == o.tools.end()) o.tools.push_back(name);
+        if (std::find(o.tools.begin(), o.tools.end(), name) == o.tools.end())
+          o.tools.push_back(name);
       }
     } else if (key == "max_steps") {
       auto n = integer_in(v, key, 1, 64);
@@ -134,11 +135,12 @@ result<run_options> stored_run_options(std::string_view text) try {
   o.max_steps = doc.value("max_steps", o.max_steps);
   o.max_replans = doc.value("max_replans", o.max_replans);
   o.token_budget = doc.value("token_budget", o.token_budget);
-  o.deadline = std::chrono::milliseconds(
-      static_cast<std::int64_t>(doc.value("deadline_s", 600.0) * 1000));
+  o.deadline =
+      std::chrono::milliseconds(static_cast<std::int64_t>(doc.value("deadline_s", 600.0) * 1000));
   o.step_timeout = std::chrono::milliseconds(
       static_cast<std::int64_t>(doc.value("step_timeout_s", 60.0) * 1000));
-  if (auto v = doc.find("temperature"); v != doc.end() && v->is_number()) o.temperature = v->get<double>();
+  if (auto v = doc.find("temperature"); v != doc.end() && v->is_number())
+    o.temperature = v->get<double>();
   o.require_approval = doc.value("require_approval", false);
   return o;
 } catch (const json::exception& e) {

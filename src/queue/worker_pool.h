@@ -53,7 +53,9 @@ struct job_context {
   // Acks the job inside the handler's own transaction, so that the job's effects and its
   // completion commit together (one transaction instead of two). Call mark_acked() after
   // that transaction committed; the pool then does not ack again.
-  [[nodiscard]] result<void> ack_in(store::transaction& tx) const { return tx.ack(job.held_lease()); }
+  [[nodiscard]] result<void> ack_in(store::transaction& tx) const {
+    return tx.ack(job.held_lease());
+  }
   void mark_acked() const noexcept { acked = true; }
   mutable bool acked = false;
 };

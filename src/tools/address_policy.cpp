@@ -54,7 +54,7 @@ constexpr std::array<range, 20> k_v4_ranges{{
 constexpr std::array<range, 16> k_v6_ranges{{
     {{}, 128, address_class::unspecified},
     {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 128, address_class::loopback},
-    {{0xfd, 0, 0, 0, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54},
+    {{0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54},
      128,
      address_class::cloud_metadata},    // fd00:ec2::254, AWS
     {{}, 96, address_class::reserved},  // deprecated IPv4-compatible

@@ -145,8 +145,8 @@ class parser {
     return error_at(pos_, "unexpected " + describe_char(text_[pos_]));
   }
 
-  // Every rule that can recurse goes through this guard, so the stack stays bounded
-  // whatever the input.
+  // Every recursion (a parenthesis or argument list, a sign, an exponent) goes through
+  // this guard, so the stack stays bounded whatever the input.
   struct depth_guard {
     int& depth;
     explicit depth_guard(int& d) : depth(d) { ++depth; }
@@ -155,6 +155,11 @@ class parser {
     depth_guard& operator=(const depth_guard&) = delete;
   };
 
+  tl::unexpected<error> too_deep() const {
+    return error_at(pos_, "expression nested deeper than " +
+                              std::to_string(k_calculator_max_depth) + " levels");
+  }
+
   result<double> check_finite(double v, std::size_t pos, std::string_view what) const {
     if (std::isfinite(v)) return v;
     return error_at(pos, "result of " + std::string(what) + " is not a finite number");
@@ -162,10 +167,7 @@ class parser {
 
   result<double> parse_expr() {
     depth_guard guard(depth_);
-    if (depth_ > k_calculator_max_depth) {
-      return error_at(pos_, "expression nested deeper than " +
-                                std::to_string(k_calculator_max_depth) + " levels");
-    }
+    if (depth_ > k_calculator_max_depth) return too_deep();
     auto left = parse_term();
     if (!left) return left;
     for (;;) {
@@ -205,14 +207,11 @@ class parser {
   }
 
   result<double> parse_unary() {
-    depth_guard guard(depth_);
-    if (depth_ > k_calculator_max_depth) {
-      return error_at(pos_, "expression nested deeper than " +
-                                std::to_string(k_calculator_max_depth) + " levels");
-    }
     const char c = peek();
     if (!at_end() && (c == '-' || c == '+')) {
       ++pos_;
+      depth_guard guard(depth_);
+      if (depth_ > k_calculator_max_depth) return too_deep();
       auto operand = parse_unary();
       if (!operand) return operand;
       return c == '-' ? -*operand : *operand;
@@ -234,6 +233,8 @@ class parser {
       return base;
     }
     // The exponent is a unary, so 2^-1 works and 2^3^2 is 2^(3^2).
+    depth_guard guard(depth_);
+    if (depth_ > k_calculator_max_depth) return too_deep();
     auto exponent = parse_unary();
     if (!exponent) return exponent;
     if (*base == 0 && *exponent < 0) return error_at(op_pos, "division by zero");

@@ -47,7 +47,8 @@ result<void> tool_registry::validate_args(std::string_view name, const nlohmann:
   for (const auto& e : tools_) {
     if (e->impl->name() != name) continue;
     if (!args.is_object()) {
-      return fail(errc::invalid_argument, "arguments of " + std::string(name) + " must be an object");
+      return fail(errc::invalid_argument,
+                  "arguments of " + std::string(name) + " must be an object");
     }
     auto valid = e->schema.validate(args);
     if (!valid) {

@@ -92,7 +92,7 @@ TEST(address_policy, classifies_ipv6_ranges) {
   EXPECT_EQ(class_of("ff02::1"), address_class::multicast);
   EXPECT_EQ(class_of("2001:db8::1"), address_class::documentation);
   EXPECT_EQ(class_of("100::1"), address_class::reserved);
-  EXPECT_EQ(class_of("::2"), address_class::reserved);  // deprecated IPv4-compatible
+  EXPECT_EQ(class_of("::2"), address_class::reserved);      // deprecated IPv4-compatible
   EXPECT_EQ(class_of("4000::1"), address_class::reserved);  // outside 2000::/3
   EXPECT_EQ(class_of("2606:4700::1"), address_class::public_unicast);
   EXPECT_EQ(class_of("2a00:1450:4001::1"), address_class::public_unicast);
@@ -108,7 +108,7 @@ TEST(address_policy, judges_embedded_ipv4_by_its_ipv4_address) {
   EXPECT_EQ(class_of("64:ff9b::10.1.2.3"), address_class::private_network);
   EXPECT_EQ(class_of("64:ff9b::93.184.216.34"), address_class::public_unicast);
   EXPECT_EQ(class_of("64:ff9b:1::1"), address_class::private_network);  // local-use NAT64
-  EXPECT_EQ(class_of("2002:7f00:1::"), address_class::loopback);  // 6to4 of 127.0.0.1
+  EXPECT_EQ(class_of("2002:7f00:1::"), address_class::loopback);        // 6to4 of 127.0.0.1
   EXPECT_EQ(class_of("2002:a9fe:a9fe::1"), address_class::cloud_metadata);
   EXPECT_EQ(class_of("2002:5db8:d822::1"), address_class::public_unicast);
   // Teredo: the client address is stored inverted (~127.0.0.1 = 80ff:fffe).
@@ -129,10 +129,10 @@ TEST(address_policy, refuses_with_a_message_that_says_how_to_allow) {
             "refused: metadata.google.internal resolved to 169.254.169.254, a cloud metadata "
             "address (add metadata.google.internal or 169.254.169.254 to tools.http_allow to "
             "permit it)");
-  for (const char* refused : {"10.0.0.1", "172.16.0.1", "192.168.0.1", "169.254.169.254",
-                              "100.64.0.1", "224.0.0.1", "::1", "fe80::1", "fc00::1",
-                              "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::7f00:1", "0.0.0.0",
-                              "::", "255.255.255.255", "240.0.0.1"}) {
+  for (const char* refused :
+       {"10.0.0.1", "172.16.0.1", "192.168.0.1", "169.254.169.254", "100.64.0.1", "224.0.0.1",
+        "::1", "fe80::1", "fc00::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::7f00:1",
+        "0.0.0.0", "::", "255.255.255.255", "240.0.0.1"}) {
     EXPECT_FALSE(policy.check("example.com", ip(refused), 443)) << refused;
   }
   EXPECT_TRUE(policy.check("example.com", ip("93.184.216.34"), 443));
@@ -140,9 +140,9 @@ TEST(address_policy, refuses_with_a_message_that_says_how_to_allow) {
 }
 
 TEST(address_policy, allow_list_by_address_range_host_and_port) {
-  auto policy = address_policy::compile({"10.1.2.3", "192.168.0.0/16", "Intranet.Example.",
-                                         "127.0.0.1:8080", "[::1]:9090", "fd00::/8",
-                                         "localhost:7000", "172.16.0.0/12:443"});
+  auto policy =
+      address_policy::compile({"10.1.2.3", "192.168.0.0/16", "Intranet.Example.", "127.0.0.1:8080",
+                               "[::1]:9090", "fd00::/8", "localhost:7000", "172.16.0.0/12:443"});
   ASSERT_TRUE(policy) << policy.error().message;
   EXPECT_TRUE(policy->check("h", ip("10.1.2.3"), 80));
   EXPECT_FALSE(policy->check("h", ip("10.1.2.4"), 80));
@@ -168,9 +168,9 @@ TEST(address_policy, allow_list_by_address_range_host_and_port) {
 }
 
 TEST(address_policy, allow_list_entries_are_checked) {
-  for (const char* bad : {"", "  ", "10.0.0.0/33", "fd00::/129", "10.0.0.1:0", "10.0.0.1:65536",
-                          "host:port", "[::1", "[::1]x", "a b", "10.0.0.0/", "nothost/8",
-                          "http://x"}) {
+  for (const char* bad :
+       {"", "  ", "10.0.0.0/33", "fd00::/129", "10.0.0.1:0", "10.0.0.1:65536", "host:port", "[::1",
+        "[::1]x", "a b", "10.0.0.0/", "nothost/8", "http://x"}) {
     auto r = address_policy::compile({bad});
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code, errc::invalid_argument);

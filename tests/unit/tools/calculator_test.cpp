@@ -105,7 +105,7 @@ TEST(calculator, unknown_names_and_argument_counts) {
   EXPECT_EQ(error_of("log(10)"), "unknown function log (use ln or log10) at column 1");
   EXPECT_EQ(error_of("sqrt(1, 2)"), "sqrt takes 1 argument, got 2 at column 1");
   EXPECT_EQ(error_of("pow(2)"), "pow takes 2 arguments, got 1 at column 1");
-  EXPECT_EQ(error_of("sqrt 4"), "expected '(' after sqrt at column 5");
+  EXPECT_EQ(error_of("sqrt 4"), "expected '(' after sqrt at column 6");
   EXPECT_EQ(error_of("min()"), "unexpected ')' at column 5");
 }
 
@@ -126,8 +126,10 @@ TEST(calculator, results_that_are_not_finite_are_errors) {
 }
 
 TEST(calculator, nesting_is_limited) {
-  const std::string ok = std::string(90, '(') + "1" + std::string(90, ')');
-  EXPECT_EQ(eval(ok), 1);
+  const std::string ok = std::string(99, '(') + "1" + std::string(99, ')');
+  EXPECT_EQ(eval(ok), 1);  // 99 parentheses inside the top level: 100 levels
+  const std::string over = std::string(100, '(') + "1" + std::string(100, ')');
+  EXPECT_EQ(error_of(over), "expression nested deeper than 100 levels at column 101");
   const std::string deep = std::string(200, '(') + "1" + std::string(200, ')');
   EXPECT_NE(error_of(deep).find("nested deeper than 100 levels"), std::string::npos);
   EXPECT_NE(error_of(std::string(5000, '-') + "1").find("nested deeper"), std::string::npos);
@@ -143,7 +145,9 @@ TEST(calculator, hostile_input_gets_a_clear_error) {
   EXPECT_EQ(error_of("__import__('os')"), "unknown function __import__ at column 1");
   EXPECT_EQ(error_of(std::string("1 +\0 2", 6)), "unexpected byte 0x00 at column 4");
   EXPECT_EQ(error_of("1 + \xff\xfe"), "unexpected byte 0xFF at column 5");
-  EXPECT_EQ(error_of("\xe2\x88\x9a" "4"), "unexpected byte 0xE2 at column 1");  // √4
+  EXPECT_EQ(error_of("\xe2\x88\x9a"
+                     "4"),
+            "unexpected byte 0xE2 at column 1");  // √4
   EXPECT_EQ(error_of(std::string(1000, 'a') + "(1)"),
             "unknown function aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa at column 1");  // name cut short
   std::string garbage;

@@ -29,7 +29,8 @@ std::optional<std::string> chain(const http_request_seen& request) {
   if (request.path.rfind(prefix, 0) != 0) return http_response_text(404, "text/plain", "no");
   const int n = std::stoi(request.path.substr(prefix.size()));
   if (n == 0) return http_response_text(200, "text/plain", "end of chain");
-  return http_response_text(302, "text/plain", "", "Location: /chain/" + std::to_string(n - 1) + "\r\n");
+  return http_response_text(302, "text/plain", "",
+                            "Location: /chain/" + std::to_string(n - 1) + "\r\n");
 }
 
 tools_config allow(const std::vector<std::string>& entries) {
@@ -94,8 +95,7 @@ TEST(http_get, fetches_from_an_allow_listed_address) {
   ASSERT_EQ(requests.size(), 1U);
   EXPECT_EQ(requests[0].method, "GET");
   EXPECT_EQ(requests[0].path, "/hello");
-  EXPECT_NE(requests[0].head.find("User-Agent: grok/" + std::string(k_version)),
-            std::string::npos);
+  EXPECT_NE(requests[0].head.find("User-Agent: grok/" + std::string(k_version)), std::string::npos);
 }
 
 TEST(http_get, allow_list_by_host_name_and_port) {
@@ -242,7 +242,8 @@ TEST(http_get, an_already_requested_stop_fetches_nothing) {
 TEST(http_get, refuses_other_schemes) {
   loopback_http_server server(hello);
   const std::string port = std::to_string(server.port());
-  for (const std::string url : {"file:///etc/passwd", "gopher://127.0.0.1:" + port + "/",
+  for (const std::string& url :
+       std::vector<std::string>{"file:///etc/passwd", "gopher://127.0.0.1:" + port + "/",
                                 "ftp://127.0.0.1:" + port + "/", "dict://127.0.0.1:" + port,
                                 "FILE:///etc/passwd", "ws://127.0.0.1:" + port + "/"}) {
     auto r = get(allow({port_entry(server)}), url);
@@ -256,8 +257,8 @@ TEST(http_get, refuses_other_schemes) {
 }
 
 TEST(http_get, malformed_urls_get_a_clear_error) {
-  for (const std::string url : {"", "not a url", "http://", "http://[::1", "://x",
-                                "http://exa mple.com/"}) {
+  for (const std::string url :
+       {"", "not a url", "http://", "http://[::1", "://x", "http://exa mple.com/"}) {
     auto r = get(tools_config{}, url);
     ASSERT_FALSE(r) << url;
     EXPECT_EQ(r.error().code, errc::invalid_argument) << url << ": " << r.error().message;

@@ -194,9 +194,8 @@ void loopback_http_server::serve(int fd) {
   write_all(fd, *response);
 }
 
-std::string http_response_text(int status, const std::string& content_type,
-                               const std::string& body, const std::string& extra_headers,
-                               bool length) {
+std::string http_response_text(int status, const std::string& content_type, const std::string& body,
+                               const std::string& extra_headers, bool length) {
   std::string r = "HTTP/1.1 " + std::to_string(status) + " X\r\n";
   if (!content_type.empty()) r += "Content-Type: " + content_type + "\r\n";
   if (length) r += "Content-Length: " + std::to_string(body.size()) + "\r\n";

@@ -63,8 +63,8 @@ class loopback_http_server {
 
   mutable std::mutex mutex_;
   std::condition_variable accepted_cv_;
-  int accepted_ = 0;                        // guarded by mutex_
-  int syncs_ = 0;                           // guarded by mutex_
+  int accepted_ = 0;                         // guarded by mutex_
+  int syncs_ = 0;                            // guarded by mutex_
   std::vector<http_request_seen> requests_;  // guarded by mutex_
   std::thread thread_;
 };
@@ -72,8 +72,7 @@ class loopback_http_server {
 // "HTTP/1.1 <status> X\r\n" with Content-Type, Content-Length (unless `length` is false:
 // then the body ends when the connection closes), Connection: close and `extra_headers`
 // (each ending in "\r\n").
-std::string http_response_text(int status, const std::string& content_type,
-                               const std::string& body, const std::string& extra_headers = "",
-                               bool length = true);
+std::string http_response_text(int status, const std::string& content_type, const std::string& body,
+                               const std::string& extra_headers = "", bool length = true);
 
 }  // namespace grok::testing
