@@ -42,9 +42,10 @@ test: test-dev test-asan test-fuzz
 	@echo "all test suites passed (dev, asan and fuzz builds)"
 
 bench: release
-	@cmake --build --preset release -j $(JOBS) --target queue_bench llm_client_bench
+	@cmake --build --preset release -j $(JOBS) --target queue_bench llm_client_bench engine_bench
 	./build/release/bench/queue_bench
 	./build/release/bench/llm_client_bench
+	./build/release/bench/engine_bench
 
 clean:
 	rm -rf build

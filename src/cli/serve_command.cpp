@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/config_loader.h"
+#include "cli/runtime.h"
 #include "core/version.h"
 #include "queue/worker_pool.h"
 #include "store/open_store.h"
@@ -25,12 +26,11 @@ int run_serve(const config& c) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   spdlog::info("grok {} starting: {}", k_version, describe_config(c));
-  auto opened = store::open_store({.url = c.effective_db()});
-  if (!opened) return report_error(describe(opened.error()));
-  auto& st = **opened;
-
-  queue::worker_pool workers(st, queue::worker_pool_options::from_config(c));
-  // Job handlers are registered here as the components that own them are wired in.
+  auto rt = make_runtime(c);
+  if (!rt) return report_error(describe(rt.error()));
+  auto& workers = *(*rt)->workers;
+  // Unfinished runs resume here: their jobs are in the queue (leases of a process that
+  // died expire and are claimed again).
   workers.start();
   spdlog::info("ready: database {}, {} worker(s); send SIGINT or SIGTERM to stop", c.effective_db(),
                c.workers);

@@ -296,7 +296,9 @@ struct engine::impl {
     bool running = false;
     int replans = 0;
     for (const auto& s : steps) {
-      if (s.name.starts_with("replanner.")) ++replans;
+      // Only completed replans count for the dedupe key: while one is being written, a
+      // second request for it must dedupe to the same job.
+      if (s.name.starts_with("replanner.") && s.status == "completed") ++replans;
       // Skipped steps were dropped by a replan; replanned ones failed and were replaced.
       if (!is_worker(s) || s.status == "skipped" || s.status == "replanned") continue;
       any_worker = true;
@@ -307,6 +309,15 @@ struct engine::impl {
       }
       failed = failed || s.status == "failed";
       running = running || s.status == "running" || s.status == "retrying";
+    }
+    // A pending step whose evidence is all stored was released: its job is queued and will
+    // run, so it counts as running too.
+    for (const auto& s : steps) {
+      if (running || !is_worker(s) || s.status != "pending") continue;
+      json args = json::parse(s.args_json, nullptr, false);
+      bool ready = true;
+      for (const auto& ref : evidence_refs(args)) ready = ready && done.contains(ref);
+      running = ready;
     }
     if (failed) {
       if (running) return {};
@@ -743,6 +754,14 @@ queue::job_outcome engine::impl::handle_step(const queue::job_context& ctx) {
     auto current = tx.get_run(run.id);
     if (!current) return tl::unexpected(current.error());
     if (!*current || is_terminal((*current)->status)) return fail(errc::cancelled, "run ended");
+    // A replan may have dropped the step since it was read.
+    auto now_steps = tx.list_steps(run.id);
+    if (!now_steps) return tl::unexpected(now_steps.error());
+    auto* now_step = find_step(*now_steps, name);
+    if (now_step == nullptr || now_step->status == "skipped" || now_step->status == "replanned" ||
+        now_step->status == "completed" || now_step->status == "failed") {
+      return fail(errc::cancelled, "step no longer runnable");
+    }
     step.status = "running";
     step.attempts += 1;
     if (!step.started_at) step.started_at = tx.now();

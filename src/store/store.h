@@ -20,6 +20,7 @@
 
 #include "core/clock.h"
 #include "core/result.h"
+#include "store/document_types.h"
 #include "store/job_signal.h"
 #include "store/queue_types.h"
 #include "store/run_types.h"
@@ -79,6 +80,15 @@ class transaction {
   // Records one model call. errc::already_exists if the id is taken; errc::not_found if
   // run_id names no run.
   [[nodiscard]] virtual result<void> record_llm_call(const llm_call_record& call) = 0;
+
+  // --- documents (doc_search) ---
+  // Stores a document and its chunks under `doc.source`. A known source with the same
+  // sha256 is left alone (ingest_status::unchanged, nothing written); with another sha256
+  // its title, content and chunks are replaced and it keeps its id. errc::invalid_argument
+  // for an empty source or sha256, or input beyond the k_max_document_* limits.
+  [[nodiscard]] virtual result<ingest_outcome> ingest_document(const document_input& doc) = 0;
+  // Deletes a document and its chunks. errc::not_found if no document has this source.
+  [[nodiscard]] virtual result<void> remove_document(std::string_view source) = 0;
 };
 
 class store {
@@ -131,6 +141,16 @@ class store {
   [[nodiscard]] result<nack_outcome> nack(const nack_request& req);
   [[nodiscard]] result<void> extend_lease(const lease& held, millis lease_for);
   [[nodiscard]] result<void> requeue_dead(job_id id);
+
+  // --- documents (doc_search) ---
+  // The chunks that best match `query`, best first (BM25), at most `k` (clamped to
+  // 1..k_max_document_hits). `query` is free text: its words are searched for, any
+  // search-syntax characters in it are ignored, and a query with no words (empty, only
+  // punctuation, invalid UTF-8) matches nothing. Never errc::invalid_argument for text.
+  [[nodiscard]] virtual result<std::vector<document_hit>> search_documents(std::string_view query,
+                                                                           int k) = 0;
+  // Every document, by source.
+  [[nodiscard]] virtual result<std::vector<document_summary>> list_documents() = 0;
 };
 
 }  // namespace grok::store

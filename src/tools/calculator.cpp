@@ -1,6 +1,6 @@
-// Hand-written because no packaged C++ library evaluates untrusted arithmetic safely: the
-// expression libraries on Debian either compile to machine code, allow assignments and
-// loops, or recurse without a depth limit.
+// Hand-written: no packaged library does safe arithmetic expression parsing for us, with
+// bounded recursion, errors that name the column, and nothing beyond arithmetic (no
+// variables, assignments or calls into the host).
 #include "tools/calculator.h"
 
 #include <algorithm>

@@ -202,8 +202,9 @@ error transfer_error(CURLcode rc, const transfer_state& st, std::string_view url
   }
   if (rc == CURLE_COULDNT_CONNECT && st.refusal) return *st.refusal;
   if (rc == CURLE_OPERATION_TIMEDOUT) {
-    return {errc::timeout, what + "timed out after " + std::to_string(budget.count()) + " ms",
-            true};
+    // The limit, and curl's account of which phase ran out (connecting or transferring).
+    return {errc::timeout,
+            what + "timed out (limit " + std::to_string(budget.count()) + " ms): " + why, true};
   }
   if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
     return {errc::invalid_argument, what + why, false};
@@ -280,10 +281,19 @@ class http_get_tool final : public tool {
 result<http_response> http_fetch(const tools_config& config, const address_policy& policy,
                                  std::string_view url, const tool_context& ctx) {
   ensure_curl_initialised();
-  if (ctx.stop.stop_requested())
+  if (ctx.stop.stop_requested()) {
     return fail(errc::cancelled, "GET " + excerpt(url) + ": cancelled");
+  }
   const milliseconds budget = std::max(milliseconds(1), std::min(config.http_timeout, ctx.timeout));
   const auto deadline = steady::now() + budget;
+
+  // Declared before the curl handles, which point at them, so they outlive the handles.
+  transfer_state st;
+  st.policy = &policy;
+  st.max_bytes = static_cast<std::size_t>(std::max<std::int64_t>(0, config.http_max_bytes));
+  st.stop = ctx.stop;
+  std::array<char, CURL_ERROR_SIZE> detail{};
+  std::optional<hop_url> target;  // the URL of the hop in flight (CURLOPT_CURLU)
 
   std::unique_ptr<CURLM, multi_deleter> multi(curl_multi_init());
   std::unique_ptr<CURL, easy_deleter> easy(curl_easy_init());
@@ -291,13 +301,7 @@ result<http_response> http_fetch(const tools_config& config, const address_polic
   // Declared after the handles so it is gone (and not running) before they are freed.
   CURLM* multi_raw = multi.get();
   std::stop_callback wake_on_stop(ctx.stop, [multi_raw] { curl_multi_wakeup(multi_raw); });
-
-  transfer_state st;
-  st.policy = &policy;
-  st.max_bytes = static_cast<std::size_t>(std::max<std::int64_t>(0, config.http_max_bytes));
-  st.stop = ctx.stop;
-  std::array<char, CURL_ERROR_SIZE> detail{};
-  const std::string agent = "grok/" + std::string(k_version);
+  const std::string agent = "grok/" + std::string(k_version);  // curl copies it
 
   CURL* h = easy.get();
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -331,31 +335,40 @@ result<http_response> http_fetch(const tools_config& config, const address_polic
     if (left <= milliseconds(0)) {
       return fail(
           errc::timeout,
-          "GET " + excerpt(url) + ": timed out after " + std::to_string(budget.count()) + " ms",
+          "GET " + excerpt(url) + ": timed out (limit " + std::to_string(budget.count()) + " ms)",
           true);
     }
     curl_easy_setopt(h, CURLOPT_CURLU, parsed->handle.get());
+    // Keeps this hop's URL alive; the previous one is freed now curl no longer points at it.
+    target = std::move(*parsed);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(left.count()));
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(std::min(left, k_connect_timeout).count()));
 
     curl_multi_add_handle(multi_raw, h);
+    CURLMcode mc = CURLM_OK;
     for (;;) {
       int running = 0;
-      if (curl_multi_perform(multi_raw, &running) != CURLM_OK || running == 0) break;
-      if (ctx.stop.stop_requested()) break;
+      mc = curl_multi_perform(multi_raw, &running);
+      if (mc != CURLM_OK || running == 0 || ctx.stop.stop_requested()) break;
       curl_multi_poll(multi_raw, nullptr, 0, 1000, nullptr);
     }
-    CURLcode rc = CURLE_ABORTED_BY_CALLBACK;  // what a stop before completion amounts to
+    std::optional<CURLcode> rc;
     int pending = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi_raw, &pending)) {
       if (msg->msg == CURLMSG_DONE && msg->easy_handle == h) rc = msg->data.result;
     }
     curl_multi_remove_handle(multi_raw, h);
-    if (ctx.stop.stop_requested())
+    if (ctx.stop.stop_requested()) {
       return fail(errc::cancelled, "GET " + excerpt(url) + ": cancelled");
-    if (rc != CURLE_OK)
-      return tl::unexpected(transfer_error(rc, st, current, detail.data(), budget));
+    }
+    if (mc != CURLM_OK || !rc) {
+      return fail(errc::internal, "GET " + excerpt(url) +
+                                      ": curl multi interface failed: " + curl_multi_strerror(mc));
+    }
+    if (*rc != CURLE_OK) {
+      return tl::unexpected(transfer_error(*rc, st, current, detail.data(), budget));
+    }
 
     http_response response;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);

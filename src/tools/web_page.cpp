@@ -4,6 +4,11 @@
 #include <gumbo.h>
 
 #include <algorithm>
+#include <chrono>
+#include <csetjmp>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
 #include <optional>
 #include <set>
 #include <string>
@@ -15,6 +20,8 @@
 
 namespace grok::tools {
 namespace {
+
+using steady = std::chrono::steady_clock;
 
 constexpr std::size_t k_link_text_bytes = 120;
 
@@ -243,9 +250,70 @@ void find_title_and_base(const GumboNode* root, std::string& title, std::string&
   }
 }
 
-struct gumbo_output_deleter {
-  void operator()(GumboOutput* o) const { gumbo_destroy_output(&kGumboDefaultOptions, o); }
+// gumbo cannot be interrupted, and its time grows with the square of the tree's depth
+// (20,000 nested <div>s take 2 s, 80,000 take 40 s): a hostile page could hold a worker
+// for many minutes. Guessing the depth before parsing means re-implementing HTML's tree
+// construction, so the parse is bounded instead: gumbo allocates through these functions
+// for every element and token, they look at the clock and the stop token, and when either
+// says stop they jump back out of gumbo to parse_bounded(). Only C frames (gumbo's) and
+// trivially destructible locals lie between, so nothing needing cleanup is skipped
+// ([csetjmp.syn]); the blocks gumbo held are freed from the list kept here.
+struct alignas(std::max_align_t) block_header {
+  block_header* prev;
+  block_header* next;
 };
+
+struct parse_budget {
+  std::jmp_buf jump{};
+  steady::time_point deadline;
+  std::stop_token stop;
+  std::uint32_t calls = 0;
+  block_header live{&live, &live};  // every block gumbo holds, in a ring
+
+  parse_budget(steady::time_point d, std::stop_token s) : deadline(d), stop(std::move(s)) {}
+  ~parse_budget() {
+    // After a jump, whatever gumbo held; after gumbo_destroy_output, nothing.
+    while (live.next != &live) {
+      block_header* b = live.next;
+      live.next = b->next;
+      std::free(b);
+    }
+  }
+  parse_budget(const parse_budget&) = delete;
+  parse_budget& operator=(const parse_budget&) = delete;
+};
+
+void* budget_allocate(void* user, std::size_t size) {
+  auto* budget = static_cast<parse_budget*>(user);
+  // The clock every 64 calls: cheap, and gumbo does at most one scan of its open elements
+  // between two allocations.
+  if ((++budget->calls & 63U) == 0 &&
+      (steady::now() > budget->deadline || budget->stop.stop_requested())) {
+    std::longjmp(budget->jump, 1);
+  }
+  auto* b = static_cast<block_header*>(std::malloc(sizeof(block_header) + size));
+  if (b == nullptr) std::longjmp(budget->jump, 1);  // gumbo would dereference null
+  b->prev = &budget->live;
+  b->next = budget->live.next;
+  budget->live.next->prev = b;
+  budget->live.next = b;
+  return b + 1;
+}
+
+void budget_free(void* /*user*/, void* ptr) {
+  if (ptr == nullptr) return;
+  block_header* b = static_cast<block_header*>(ptr) - 1;
+  b->prev->next = b->next;
+  b->next->prev = b->prev;
+  std::free(b);
+}
+
+// Null when the budget ran out (or memory did). Nothing here may need a destructor.
+GumboOutput* parse_bounded(parse_budget& budget, const GumboOptions& options,
+                           std::string_view html) {
+  if (setjmp(budget.jump) != 0) return nullptr;
+  return gumbo_parse_with_options(&options, html.data(), html.size());
+}
 
 class web_page_tool final : public tool {
  public:
@@ -283,7 +351,11 @@ class web_page_tool final : public tool {
       out.text = "URL: " + response->final_url + "\n\n" + body_text(*response);
       return out;
     }
-    const page_text page = html_to_text(body_text(*response), response->final_url);
+    html_limits limits;
+    limits.stop = ctx.stop;
+    auto parsed = html_to_text(body_text(*response), response->final_url, limits);
+    if (!parsed) return tl::unexpected(parsed.error());
+    const page_text& page = *parsed;
     out.text = page.title.empty() ? "(no title)" : page.title;
     out.text += "\nURL: " + response->final_url + "\n\n" + page.text;
     if (!page.links.empty()) {
@@ -310,13 +382,26 @@ class web_page_tool final : public tool {
 
 }  // namespace
 
-page_text html_to_text(std::string_view html, std::string_view base_url) {
+result<page_text> html_to_text(std::string_view html, std::string_view base_url,
+                               const html_limits& limits) {
+  parse_budget budget(steady::now() + limits.time, limits.stop);
   GumboOptions options = kGumboDefaultOptions;
+  options.allocator = budget_allocate;
+  options.deallocator = budget_free;
+  options.userdata = &budget;
   options.max_errors = 0;  // we never read them; a broken page would otherwise fill memory
-  std::unique_ptr<GumboOutput, gumbo_output_deleter> output(
-      gumbo_parse_with_options(&options, html.data(), html.size()));
+  GumboOutput* parsed = parse_bounded(budget, options, html);
+  if (parsed == nullptr) {
+    if (limits.stop.stop_requested()) return fail(errc::cancelled, "web_page: cancelled");
+    return fail(errc::invalid_argument,
+                "web_page: the page's HTML did not parse within " +
+                    std::to_string(limits.time.count()) +
+                    " ms (pathologically nested markup?); http_get returns it raw");
+  }
+  // Destroyed before `budget`, which its deallocations go through.
+  const auto destroy = [&options](GumboOutput* o) { gumbo_destroy_output(&options, o); };
+  std::unique_ptr<GumboOutput, decltype(destroy)> output(parsed, destroy);
   page_text page;
-  if (!output) return page;
 
   std::string base_href;
   find_title_and_base(output->root, page.title, base_href);

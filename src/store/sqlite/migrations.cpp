@@ -162,11 +162,56 @@ CREATE TABLE schema_migrations (
 );
 )sql";
 
+// Search returns passages, not whole files: documents are indexed as chunks. The
+// whole-document index of migration 1 goes: nothing queried it, and keeping it would index
+// every document twice. The chunk's title is a copy of its document's, so the index can
+// weight it and read it back from this one table (an external-content FTS5 table reads its
+// columns from the table it indexes).
+constexpr std::string_view k_document_chunks = R"sql(
+DROP TRIGGER documents_ai;
+DROP TRIGGER documents_ad;
+DROP TRIGGER documents_au;
+DROP TABLE documents_fts;
+
+CREATE TABLE document_chunks (
+  id          INTEGER PRIMARY KEY,
+  document_id INTEGER NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+  ord         INTEGER NOT NULL,
+  title       TEXT NOT NULL DEFAULT '',
+  content     TEXT NOT NULL,
+  UNIQUE (document_id, ord)
+);
+CREATE VIRTUAL TABLE document_chunks_fts USING fts5 (
+  title, content, content = 'document_chunks', content_rowid = 'id',
+  tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER document_chunks_ai AFTER INSERT ON document_chunks BEGIN
+  INSERT INTO document_chunks_fts (rowid, title, content)
+    VALUES (new.id, new.title, new.content);
+END;
+CREATE TRIGGER document_chunks_ad AFTER DELETE ON document_chunks BEGIN
+  INSERT INTO document_chunks_fts (document_chunks_fts, rowid, title, content)
+    VALUES ('delete', old.id, old.title, old.content);
+END;
+CREATE TRIGGER document_chunks_au AFTER UPDATE ON document_chunks BEGIN
+  INSERT INTO document_chunks_fts (document_chunks_fts, rowid, title, content)
+    VALUES ('delete', old.id, old.title, old.content);
+  INSERT INTO document_chunks_fts (rowid, title, content)
+    VALUES (new.id, new.title, new.content);
+END;
+
+-- Documents stored before chunking stay searchable as one chunk each; ingesting their
+-- source again with changed content splits them.
+INSERT INTO document_chunks (document_id, ord, title, content)
+  SELECT id, 0, coalesce(title, ''), content FROM documents ORDER BY id;
+)sql";
+
 }  // namespace
 
 const std::vector<migration>& all_migrations() {
   static const std::vector<migration> list = {
       {1, "initial schema", k_initial_schema},
+      {2, "document chunks", k_document_chunks},
   };
   return list;
 }

@@ -15,25 +15,6 @@ void configure_process_allocator() {
   mallopt(M_TRIM_THRESHOLD, k_trim_threshold);
 }
 
-// A reader connection on loan from the pool; returned when destroyed.
-class sqlite_store::reader {
- public:
-  reader(sqlite_store& owner, std::unique_ptr<connection> conn)
-      : owner_(&owner), conn_(std::move(conn)) {}
-  reader(reader&&) noexcept = default;
-  reader(const reader&) = delete;
-  reader& operator=(const reader&) = delete;
-  reader& operator=(reader&&) = delete;
-  ~reader() {
-    if (conn_) owner_->release_reader(std::move(conn_));
-  }
-  connection* operator->() const { return conn_.get(); }
-
- private:
-  sqlite_store* owner_;
-  std::unique_ptr<connection> conn_;
-};
-
 sqlite_store::sqlite_store(std::unique_ptr<connection> writer, sqlite_options options,
                            const clock& c)
     : options_(std::move(options)), clock_(c), writer_(std::move(writer)) {}

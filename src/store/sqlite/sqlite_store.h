@@ -62,6 +62,11 @@ class sqlite_store final : public store {
   [[nodiscard]] result<std::vector<llm_call_record>> list_llm_calls(
       std::string_view run_id) override;
 
+  // documents: sqlite_documents.cpp
+  [[nodiscard]] result<std::vector<document_hit>> search_documents(std::string_view query,
+                                                                   int k) override;
+  [[nodiscard]] result<std::vector<document_summary>> list_documents() override;
+
   job_signal& jobs_signal() override { return signal_; }
   job_signal& events_signal() override { return events_signal_; }
   [[nodiscard]] const clock& store_clock() const override { return clock_; }
@@ -71,7 +76,26 @@ class sqlite_store final : public store {
   [[nodiscard]] result<int> schema_version();
 
  private:
-  class reader;
+  // A reader connection on loan from the pool; returned when destroyed. (Defined here so
+  // that the reads of each area can live in their own file, like sqlite_documents.cpp.)
+  class reader {
+   public:
+    reader(sqlite_store& owner, std::unique_ptr<connection> conn)
+        : owner_(&owner), conn_(std::move(conn)) {}
+    reader(reader&&) noexcept = default;
+    reader(const reader&) = delete;
+    reader& operator=(const reader&) = delete;
+    reader& operator=(reader&&) = delete;
+    ~reader() {
+      if (conn_) owner_->release_reader(std::move(conn_));
+    }
+    connection* operator->() const { return conn_.get(); }
+
+   private:
+    sqlite_store* owner_;
+    std::unique_ptr<connection> conn_;
+  };
+
   sqlite_store(std::unique_ptr<connection> writer, sqlite_options options, const clock& c);
   [[nodiscard]] result<reader> acquire_reader();
   void release_reader(std::unique_ptr<connection> conn);

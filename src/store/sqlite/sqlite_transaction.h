@@ -38,6 +38,10 @@ class sqlite_transaction final : public transaction {
   [[nodiscard]] result<void> put_artifact(const artifact_record& artifact) override;
   [[nodiscard]] result<void> record_llm_call(const llm_call_record& call) override;
 
+  // documents: sqlite_documents.cpp
+  [[nodiscard]] result<ingest_outcome> ingest_document(const document_input& doc) override;
+  [[nodiscard]] result<void> remove_document(std::string_view source) override;
+
   // True when a committed change may have made a job claimable.
   [[nodiscard]] bool wakes_workers() const noexcept { return wakes_workers_; }
   // True when the transaction appended events.

@@ -30,7 +30,7 @@ TEST(sqlite_store, creates_a_wal_database_at_the_latest_schema) {
   ASSERT_TRUE(mode && *mode->step());
   EXPECT_EQ(mode->column_text(0), "wal");
   for (const char* table : {"runs", "steps", "events", "queue", "artifacts", "api_keys",
-                            "llm_calls", "documents", "documents_fts"}) {
+                            "llm_calls", "documents", "document_chunks", "document_chunks_fts"}) {
     auto s = (*conn)->prepare("SELECT count(*) FROM sqlite_master WHERE name = ?1");
     ASSERT_TRUE(s);
     s->bind(1, table);

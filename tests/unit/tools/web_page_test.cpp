@@ -12,6 +12,13 @@ using grok::testing::http_request_seen;
 using grok::testing::http_response_text;
 using grok::testing::loopback_http_server;
 
+// html_to_text, which must succeed.
+page_text read(std::string_view html, std::string_view base) {
+  auto page = html_to_text(html, base);
+  EXPECT_TRUE(page) << page.error().message;
+  return page ? *page : page_text{};
+}
+
 const std::string k_page = R"html(<!doctype html>
 <html>
 <head>
@@ -42,7 +49,7 @@ const std::string k_page = R"html(<!doctype html>
 </html>)html";
 
 TEST(web_page, html_to_text_keeps_readable_text_only) {
-  const page_text page = html_to_text(k_page, "http://127.0.0.1:8080/docs/index.html");
+  const page_text page = read(k_page, "http://127.0.0.1:8080/docs/index.html");
   EXPECT_EQ(page.title, "The Test Page");
   EXPECT_EQ(page.text,
             "Home | About us\n"
@@ -61,7 +68,7 @@ TEST(web_page, html_to_text_keeps_readable_text_only) {
 }
 
 TEST(web_page, html_to_text_resolves_links_and_skips_others) {
-  const page_text page = html_to_text(k_page, "http://127.0.0.1:8080/docs/index.html");
+  const page_text page = read(k_page, "http://127.0.0.1:8080/docs/index.html");
   ASSERT_EQ(page.links.size(), 4U);
   EXPECT_EQ(page.links[0].url, "http://127.0.0.1:8080/");
   EXPECT_EQ(page.links[0].text, "Home");
@@ -73,7 +80,7 @@ TEST(web_page, html_to_text_resolves_links_and_skips_others) {
 }
 
 TEST(web_page, base_href_changes_where_links_point) {
-  const page_text page = html_to_text(
+  const page_text page = read(
       R"(<html><head><base href="https://docs.example/v2/"></head><body><a href="intro">Intro</a></body></html>)",
       "http://127.0.0.1/x");
   ASSERT_EQ(page.links.size(), 1U);
@@ -83,21 +90,49 @@ TEST(web_page, base_href_changes_where_links_point) {
 TEST(web_page, links_are_capped) {
   std::string html = "<body>";
   for (int i = 0; i < 80; ++i) html += "<a href=\"/p" + std::to_string(i) + "\">p</a>";
-  const page_text page = html_to_text(html, "http://h/");
+  const page_text page = read(html, "http://h/");
   EXPECT_EQ(page.links.size(), k_web_page_max_links);
   EXPECT_EQ(page.links.back().url, "http://h/p49");
 }
 
 TEST(web_page, hostile_markup_does_not_crash) {
-  // Deep nesting would overflow a recursive walk.
+  EXPECT_EQ(read("", "http://h/").text, "");
+  EXPECT_EQ(read(std::string("\0\0<p>\xff\xfe", 8), "http://h/").links.size(), 0U);
+  EXPECT_TRUE(read("<a href=\"http://[::1\">x</a><a href=\"\">y</a>", "not a url").links.empty());
+  EXPECT_EQ(read("<p title=\"a>b\">text</p><!-- <div> -->", "http://h/").text, "text");
+}
+
+TEST(web_page, pathological_nesting_runs_out_of_time_instead_of_hanging) {
+  // gumbo's time grows with the square of the depth: unbounded, this would take minutes.
+  for (const std::string unit : {"<div>", "<b>", "<div/>", "<div></x>"}) {
+    std::string deep = "<p>top</p>";
+    for (int i = 0; i < 200'000; ++i) deep += unit;
+    auto page = html_to_text(deep, "http://h/", {.time = std::chrono::milliseconds(200)});
+    ASSERT_FALSE(page) << unit;
+    EXPECT_EQ(page.error().code, errc::invalid_argument);
+    EXPECT_NE(page.error().message.find("did not parse within 200 ms"), std::string::npos);
+  }
+}
+
+TEST(web_page, a_stop_request_ends_the_parse) {
   std::string deep;
-  for (int i = 0; i < 20'000; ++i) deep += "<div><span>";
-  deep += "bottom";
-  EXPECT_NE(html_to_text(deep, "http://h/").text.find("bottom"), std::string::npos);
-  EXPECT_EQ(html_to_text("", "http://h/").text, "");
-  EXPECT_EQ(html_to_text(std::string("\0\0<p>\xff\xfe", 8), "http://h/").links.size(), 0U);
-  EXPECT_TRUE(
-      html_to_text("<a href=\"http://[::1\">x</a><a href=\"\">y</a>", "not a url").links.empty());
+  for (int i = 0; i < 200'000; ++i) deep += "<div>";
+  std::stop_source stop;
+  stop.request_stop();
+  auto page = html_to_text(deep, "http://h/", {.stop = stop.get_token()});
+  ASSERT_FALSE(page);
+  EXPECT_EQ(page.error().code, errc::cancelled);
+}
+
+TEST(web_page, large_ordinary_pages_parse) {
+  std::string wide = "<body>";
+  for (int i = 0; i < 5000; ++i) {
+    wide += "<div><p>para<li>item<td>cell<br><img src=x><svg><path d='M0'/><path/></svg></div>";
+  }
+  for (int i = 0; i < 900; ++i) wide += "<div>";
+  wide += "end";
+  const page_text page = read(wide, "http://h/");
+  EXPECT_NE(page.text.find("end"), std::string::npos);
 }
 
 TEST(web_page, tool_fetches_and_converts_a_page) {

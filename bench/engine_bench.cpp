@@ -1,0 +1,175 @@
+// bench/engine: whole runs per second through the engine, durable on SQLite with every event
+// stored, with a zero-latency model in the same process (no HTTP), so the figure is the
+// engine's own cost: jobs, transactions, events, model-call records, tool calls.
+//
+// Each run: plan (one model call) → three calculator steps, the last two using #E1 → solve
+// (one model call). Measured sequentially (one run at a time) and with 16 runs in flight,
+// on 4 worker threads. Peak RSS is the process's high-water mark at the end.
+//
+// usage: engine_bench [--runs N] [--dir PATH] [--workers N]
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <string>
+
+#include "engine/engine.h"
+#include "engine/models.h"
+#include "store/open_store.h"
+#include "store/sqlite/sqlite_store.h"
+#include "tools/calculator.h"
+
+using namespace grok;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+[[noreturn]] void die(const std::string& what) {
+  std::fprintf(stderr, "engine_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+// Answers the planner with a fixed three-step plan and the solver with a fixed answer,
+// with usage reports, at once.
+class instant_model final : public llm::chat_model {
+ public:
+  llm::llm_result<llm::chat_response> complete(const llm::chat_request& request,
+                                               const llm::call_options& options) override {
+    llm::chat_response r;
+    r.id = "instant";
+    r.model = request.model;
+    r.finish_reason = "stop";
+    r.usage = llm::token_usage{120, 40};
+    if (request.json_schema) {
+      r.content = R"({"steps":[{"id":"E1","tool":"calculator","args":{"expression":"6*7"}},)"
+                  R"({"id":"E2","tool":"calculator","args":{"expression":"#E1 + 1"}},)"
+                  R"({"id":"E3","tool":"calculator","args":{"expression":"#E1 * 2"}}]})";
+    } else {
+      r.content = "The answers are 43 and 84.";
+      if (options.on_delta) options.on_delta(r.content);
+    }
+    return r;
+  }
+};
+
+struct setup {
+  std::unique_ptr<store::store> st;
+  std::unique_ptr<tools::tool_registry> tools;
+  instant_model model;
+  std::unique_ptr<engine::single_model> models;
+  std::unique_ptr<engine::engine> eng;
+  std::unique_ptr<queue::worker_pool> pool;
+};
+
+std::unique_ptr<setup> make_setup(const std::string& path, int workers) {
+  for (const auto* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  auto s = std::make_unique<setup>();
+  auto st = store::open_store({.url = "sqlite://" + path});
+  if (!st) die(describe(st.error()));
+  s->st = std::move(*st);
+  s->tools = std::make_unique<tools::tool_registry>();
+  if (auto r = s->tools->add(tools::make_calculator_tool()); !r) die(r.error().message);
+  s->models = std::make_unique<engine::single_model>(s->model, "instant", "instant-model");
+  engine::engine_options options;
+  auto eng = engine::engine::create(*s->st, *s->tools, *s->models, options);
+  if (!eng) die(describe(eng.error()));
+  s->eng = std::move(*eng);
+  queue::worker_pool_options pool_options;
+  pool_options.workers = workers;
+  s->pool = std::make_unique<queue::worker_pool>(*s->st, pool_options);
+  s->eng->register_handlers(*s->pool);
+  s->pool->start();
+  return s;
+}
+
+// Runs `runs` runs keeping `in_flight` of them outstanding; returns seconds taken.
+double drive(setup& s, int runs, int in_flight) {
+  std::deque<std::string> outstanding;
+  int submitted = 0;
+  int finished = 0;
+  const auto start = steady::now();
+  auto submit = [&] {
+    engine::create_run_request req;
+    req.input = "What is 6*7, plus one, and doubled?";
+    auto run = s.eng->create_run(req);
+    if (!run) die(describe(run.error()));
+    outstanding.push_back(run->id);
+    ++submitted;
+  };
+  while (submitted < runs && static_cast<int>(outstanding.size()) < in_flight) submit();
+  while (finished < runs) {
+    const auto generation = s.st->events_signal().generation();
+    int ended_now = 0;
+    for (auto it = outstanding.begin(); it != outstanding.end();) {
+      auto run = s.st->get_run(*it);
+      if (!run || !*run) die("lost a run");
+      if (!store::is_terminal((*run)->status)) {
+        ++it;
+        continue;
+      }
+      if ((*run)->status != store::run_status::completed) {
+        die("run " + *it + " ended " + std::string(to_string((*run)->status)) + ": " +
+            (*run)->error_message.value_or(""));
+      }
+      it = outstanding.erase(it);
+      ++finished;
+      ++ended_now;
+    }
+    // Refilled after the scan: submitting appends to `outstanding`.
+    for (int i = 0; i < ended_now && submitted < runs; ++i) submit();
+    if (ended_now == 0) s.st->events_signal().wait_for_change(generation, std::chrono::seconds(5));
+  }
+  return std::chrono::duration<double>(steady::now() - start).count();
+}
+
+void report(const char* label, int runs, double secs) {
+  std::printf("%-34s %8.0f runs/s   %7.2f ms/run (mean)\n", label, runs / secs, secs * 1000 / runs);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  store::sqlite::configure_process_allocator();
+  int runs = 1000;
+  int workers = 4;
+  std::string dir = std::filesystem::temp_directory_path().string();
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--runs" && i + 1 < argc) {
+      runs = std::atoi(argv[++i]);
+    } else if (arg == "--workers" && i + 1 < argc) {
+      workers = std::atoi(argv[++i]);
+    } else if (arg == "--dir" && i + 1 < argc) {
+      dir = argv[++i];
+    } else {
+      std::fprintf(stderr, "usage: engine_bench [--runs N] [--workers N] [--dir PATH]\n");
+      return arg == "--help" ? 0 : 2;
+    }
+  }
+  if (runs < 1 || workers < 1) die("--runs and --workers must be positive");
+  const auto path = dir + "/grok-engine-bench-" + std::to_string(getpid()) + ".db";
+  std::printf(
+      "bench/engine: %d runs of a 3-step plan, zero-latency in-process model, SQLite "
+      "(WAL, synchronous=normal), %d workers\n",
+      runs, workers);
+  {
+    auto s = make_setup(path, workers);
+    report("sequential (1 in flight)", runs, drive(*s, runs, 1));
+    s->pool->stop();
+    auto stored = s->st->events_after((*s->st->list_runs({.limit = 1}))[0].id, 0, 1000);
+    std::printf("%-34s %8zu per run\n", "events stored", stored ? stored->size() : 0);
+  }
+  {
+    auto s = make_setup(path, workers);
+    report("16 in flight", runs, drive(*s, runs, 16));
+  }
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("%-34s %8.1f MB\n", "peak RSS", static_cast<double>(usage.ru_maxrss) / 1024.0);
+  for (const auto* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  return 0;
+}
