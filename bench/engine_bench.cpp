@@ -6,18 +6,23 @@
 // (one model call). Measured sequentially (one run at a time) and with 16 runs in flight,
 // on 4 worker threads. Peak RSS is the process's high-water mark at the end.
 //
-// usage: engine_bench [--runs N] [--dir PATH] [--workers N]
+// usage: engine_bench [--runs N] [--dir PATH] [--workers N] [--keep]
+// --keep leaves the database of the second measurement in --dir for inspection.
 #include <sys/resource.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <filesystem>
+#include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/engine.h"
+#include "engine/events.h"
 #include "engine/models.h"
 #include "store/open_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -86,9 +91,22 @@ std::unique_ptr<setup> make_setup(const std::string& path, int workers) {
   return s;
 }
 
-// Runs `runs` runs keeping `in_flight` of them outstanding; returns seconds taken.
+// Runs `runs` runs keeping `in_flight` of them outstanding; returns seconds taken. Run ends
+// are learnt from the store's event feed, as a stream would, not by polling the runs.
 double drive(setup& s, int runs, int in_flight) {
-  std::deque<std::string> outstanding;
+  std::mutex mutex;
+  std::condition_variable ended_cv;
+  std::vector<std::pair<std::string, std::string>> ended;  // run id, terminal event type
+  store::feed_subscription feed(s.st->events_feed(), [&](const auto& events) {
+    for (const auto& e : events) {
+      if (!engine::is_terminal_event(e.type)) continue;
+      {
+        std::lock_guard lock(mutex);
+        ended.emplace_back(e.run_id, e.type);
+      }
+      ended_cv.notify_one();
+    }
+  });
   int submitted = 0;
   int finished = 0;
   const auto start = steady::now();
@@ -97,31 +115,27 @@ double drive(setup& s, int runs, int in_flight) {
     req.input = "What is 6*7, plus one, and doubled?";
     auto run = s.eng->create_run(req);
     if (!run) die(describe(run.error()));
-    outstanding.push_back(run->id);
     ++submitted;
   };
-  while (submitted < runs && static_cast<int>(outstanding.size()) < in_flight) submit();
+  while (submitted < runs && submitted < in_flight) submit();
   while (finished < runs) {
-    const auto generation = s.st->events_signal().generation();
-    int ended_now = 0;
-    for (auto it = outstanding.begin(); it != outstanding.end();) {
-      auto run = s.st->get_run(*it);
-      if (!run || !*run) die("lost a run");
-      if (!store::is_terminal((*run)->status)) {
-        ++it;
-        continue;
+    std::vector<std::pair<std::string, std::string>> now;
+    {
+      std::unique_lock lock(mutex);
+      if (!ended_cv.wait_for(lock, std::chrono::seconds(10), [&] { return !ended.empty(); })) {
+        die("no run ended in 10 s");
       }
-      if ((*run)->status != store::run_status::completed) {
-        die("run " + *it + " ended " + std::string(to_string((*run)->status)) + ": " +
-            (*run)->error_message.value_or(""));
-      }
-      it = outstanding.erase(it);
-      ++finished;
-      ++ended_now;
+      now.swap(ended);
     }
-    // Refilled after the scan: submitting appends to `outstanding`.
-    for (int i = 0; i < ended_now && submitted < runs; ++i) submit();
-    if (ended_now == 0) s.st->events_signal().wait_for_change(generation, std::chrono::seconds(5));
+    for (const auto& [id, type] : now) {
+      if (type != "run.completed") {
+        auto run = s.st->get_run(id);
+        die("run " + id + " ended with " + type + ": " +
+            (run && *run ? (*run)->error_message.value_or("") : std::string("?")));
+      }
+      ++finished;
+      if (submitted < runs) submit();
+    }
   }
   return std::chrono::duration<double>(steady::now() - start).count();
 }
@@ -136,6 +150,7 @@ int main(int argc, char** argv) {
   store::sqlite::configure_process_allocator();
   int runs = 1000;
   int workers = 4;
+  bool keep = false;
   std::string dir = std::filesystem::temp_directory_path().string();
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -143,10 +158,12 @@ int main(int argc, char** argv) {
       runs = std::atoi(argv[++i]);
     } else if (arg == "--workers" && i + 1 < argc) {
       workers = std::atoi(argv[++i]);
+    } else if (arg == "--keep") {
+      keep = true;
     } else if (arg == "--dir" && i + 1 < argc) {
       dir = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: engine_bench [--runs N] [--workers N] [--dir PATH]\n");
+      std::fprintf(stderr, "usage: engine_bench [--runs N] [--workers N] [--dir PATH] [--keep]\n");
       return arg == "--help" ? 0 : 2;
     }
   }
@@ -170,6 +187,7 @@ int main(int argc, char** argv) {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   std::printf("%-34s %8.1f MB\n", "peak RSS", static_cast<double>(usage.ru_maxrss) / 1024.0);
-  for (const auto* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  if (!keep)
+    for (const auto* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
   return 0;
 }

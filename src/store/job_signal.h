@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
 
@@ -16,7 +17,11 @@ namespace grok::store {
 class job_signal {
  public:
   [[nodiscard]] std::uint64_t generation() const;
+  // Wakes every waiter (a stop, or a change anyone may care about).
   void notify();
+  // Wakes at most `waiters` waiters: one per job made claimable, so that one enqueue does
+  // not send every idle worker to claim (and all but one to find nothing).
+  void notify_some(std::size_t waiters);
   // Returns true when the generation moved past `seen`, false after `max_wait`.
   bool wait_for_change(std::uint64_t seen, std::chrono::steady_clock::duration max_wait);
 

@@ -21,6 +21,7 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "store/document_types.h"
+#include "store/event_feed.h"
 #include "store/job_signal.h"
 #include "store/queue_types.h"
 #include "store/run_types.h"
@@ -131,6 +132,8 @@ class store {
   virtual job_signal& jobs_signal() = 0;
   // Notified after every commit that appended events (for live streaming without polling).
   virtual job_signal& events_signal() = 0;
+  // The events of every commit in this process, as they commit (store/event_feed.h).
+  virtual event_feed& events_feed() = 0;
   // The clock this store stamps rows with.
   [[nodiscard]] virtual const clock& store_clock() const = 0;
 

@@ -149,7 +149,13 @@ result<std::unique_ptr<connection>> connection::open(const std::string& path,
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
 
   // The first statement reads the header, so a file that is not a database fails here.
-  std::string setup = "PRAGMA foreign_keys=ON; PRAGMA synchronous=" + options.synchronous + ";";
+  // Checkpoints every 8,000 WAL pages (32 MiB) rather than SQLite's 1,000: a checkpoint
+  // copies each page once however often it was rewritten meanwhile, and the hot pages (the
+  // queue, the newest events) are rewritten by nearly every transaction, so rarer
+  // checkpoints copy far less (bench/engine: about 1.3x the runs/s).
+  std::string setup =
+      "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=8000; PRAGMA synchronous=" +
+      options.synchronous + ";";
   if (!options.read_only) setup = "PRAGMA journal_mode=WAL; " + setup;
   if (auto r = conn->exec(setup); !r) {
     auto e = r.error();

@@ -206,12 +206,22 @@ INSERT INTO document_chunks (document_id, ord, title, content)
   SELECT id, 0, coalesce(title, ''), content FROM documents ORDER BY id;
 )sql";
 
+// Replay looks a call up by request hash within one run. With the hash alone indexed, a
+// request every run makes alike (the same task, the same plan) matched every earlier run's
+// call and each lookup read them all: runs got slower as the table grew.
+constexpr std::string_view k_llm_call_lookup = R"sql(
+CREATE INDEX llm_calls_run_request ON llm_calls (run_id, request_hash, created_at);
+DROP INDEX llm_calls_request;
+CREATE INDEX llm_calls_request ON llm_calls (request_hash, created_at);
+)sql";
+
 }  // namespace
 
 const std::vector<migration>& all_migrations() {
   static const std::vector<migration> list = {
       {1, "initial schema", k_initial_schema},
       {2, "document chunks", k_document_chunks},
+      {3, "model call lookup by run", k_llm_call_lookup},
   };
   return list;
 }

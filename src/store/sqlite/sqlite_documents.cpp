@@ -274,7 +274,7 @@ result<std::vector<document_hit>> sqlite_store::search_documents(std::string_vie
   const std::string match = to_match_expression(query);
   if (match.empty()) return std::vector<document_hit>{};
 
-  auto r = acquire_reader();
+  auto r = acquire_reader(false);
   if (!r) return tl::unexpected(r.error());
   // The inner query ranks and limits; the outer one reads only the winners' rows.
   auto stmt = (*r)->prepare(
@@ -321,7 +321,7 @@ result<std::vector<document_hit>> sqlite_store::search_documents(std::string_vie
 }
 
 result<std::vector<document_summary>> sqlite_store::list_documents() {
-  auto r = acquire_reader();
+  auto r = acquire_reader(false);
   if (!r) return tl::unexpected(r.error());
   auto stmt = (*r)->prepare(
       "SELECT d.id, d.source, coalesce(d.title, ''), d.sha256, d.ingested_at, "

@@ -53,7 +53,7 @@ result<enqueue_result> sqlite_transaction::enqueue(const job_spec& spec) {
   if (*row) {
     enqueue_result out{insert->column_int64(0), true};
     if (auto done = insert->run(); !done) return tl::unexpected(done.error());
-    wakes_workers_ = true;
+    ++ready_jobs_;
     return out;
   }
 
@@ -180,7 +180,7 @@ result<nack_outcome> sqlite_transaction::nack(const nack_request& req) {
   auto outcome =
       stmt->column_text(0) == "dead" ? nack_outcome::dead : nack_outcome::retry_scheduled;
   if (auto r = stmt->run(); !r) return tl::unexpected(r.error());
-  if (outcome == nack_outcome::retry_scheduled) wakes_workers_ = true;
+  if (outcome == nack_outcome::retry_scheduled) ++ready_jobs_;
   return outcome;
 }
 
@@ -218,7 +218,7 @@ result<void> sqlite_transaction::requeue_dead(job_id id) {
     return fail(errc::conflict, "job " + std::to_string(id) + " is " + state->column_text(0) +
                                     ", not dead; only dead jobs can be requeued");
   }
-  wakes_workers_ = true;
+  ++ready_jobs_;
   return {};
 }
 

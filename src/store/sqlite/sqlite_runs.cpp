@@ -142,7 +142,8 @@ result<std::int64_t> sqlite_transaction::append_event(const event_draft& event) 
       .bind(6, to_unix_ms(event.ts))
       .bind(7, event.body_json);
   if (auto r = insert->run(); !r) return tl::unexpected(r.error());
-  appended_events_ = true;
+  appended_.push_back(
+      {event.run_id, seq, event.type, event.step_id, event.name, event.ts, event.body_json});
   return seq;
 }
 

@@ -67,12 +67,19 @@ result<void> sqlite_store::transact(const std::function<result<void>(transaction
   if (!outcome) return outcome;  // the guard rolls back
   if (auto r = writer_->exec("COMMIT"); !r) return r;
   finished = true;
-  if (tx.wakes_workers()) signal_.notify();
-  if (tx.appended_events()) events_signal_.notify();
+  signal_.notify_some(tx.ready_jobs());
+  if (!tx.appended_events().empty()) {
+    events_signal_.notify();
+    feed_.publish(tx.appended_events());
+  }
   return {};
 }
 
-result<sqlite_store::reader> sqlite_store::acquire_reader() {
+result<sqlite_store::reader> sqlite_store::acquire_reader(bool may_use_writer) {
+  if (may_use_writer) {
+    std::unique_lock lock(write_mutex_, std::try_to_lock);
+    if (lock.owns_lock()) return reader(*this, std::move(lock), *writer_);
+  }
   {
     std::lock_guard lock(readers_mutex_);
     if (!idle_readers_.empty()) {
@@ -148,7 +155,7 @@ result<std::vector<job>> sqlite_store::list_jobs(const job_page_request& req) {
 }
 
 result<queue_stats> sqlite_store::get_queue_stats() {
-  auto r = acquire_reader();
+  auto r = acquire_reader(false);
   if (!r) return tl::unexpected(r.error());
   queue_stats stats;
   auto depth = (*r)->prepare(
@@ -256,17 +263,14 @@ result<std::optional<llm_call_record>> sqlite_store::find_llm_call(
     std::string_view request_hash, std::optional<std::string_view> run_id) {
   auto r = acquire_reader();
   if (!r) return tl::unexpected(r.error());
-  auto stmt =
-      (*r)->prepare(std::string("SELECT ") + k_llm_call_columns +
-                    " FROM llm_calls WHERE request_hash = ?1 AND status = 'ok' "
-                    "AND (?2 IS NULL OR run_id = ?2) ORDER BY created_at DESC, id DESC LIMIT 1");
+  // Two statements, so that each uses its index (llm_calls_run_request, llm_calls_request).
+  auto stmt = (*r)->prepare(std::string("SELECT ") + k_llm_call_columns +
+                            " FROM llm_calls WHERE request_hash = ?1 " +
+                            (run_id ? "AND run_id = ?2 " : "") +
+                            "AND status = 'ok' ORDER BY created_at DESC, id DESC LIMIT 1");
   if (!stmt) return tl::unexpected(stmt.error());
   stmt->bind(1, request_hash);
-  if (run_id) {
-    stmt->bind(2, *run_id);
-  } else {
-    stmt->bind(2, nullptr);
-  }
+  if (run_id) stmt->bind(2, *run_id);
   return first<llm_call_record>(*stmt, read_llm_call);
 }
 
@@ -281,7 +285,7 @@ result<std::vector<llm_call_record>> sqlite_store::list_llm_calls(std::string_vi
 }
 
 result<std::vector<std::string>> sqlite_store::integrity_check() {
-  auto r = acquire_reader();
+  auto r = acquire_reader(false);
   if (!r) return tl::unexpected(r.error());
   auto stmt = (*r)->prepare("PRAGMA integrity_check");
   if (!stmt) return tl::unexpected(stmt.error());

@@ -69,6 +69,7 @@ class sqlite_store final : public store {
 
   job_signal& jobs_signal() override { return signal_; }
   job_signal& events_signal() override { return events_signal_; }
+  event_feed& events_feed() override { return feed_; }
   [[nodiscard]] const clock& store_clock() const override { return clock_; }
 
   // Runs SQLite's integrity check; returns its findings, empty when the file is sound.
@@ -76,12 +77,15 @@ class sqlite_store final : public store {
   [[nodiscard]] result<int> schema_version();
 
  private:
-  // A reader connection on loan from the pool; returned when destroyed. (Defined here so
-  // that the reads of each area can live in their own file, like sqlite_documents.cpp.)
+  // A connection to read with: a pooled reader on loan, returned when destroyed, or the
+  // writer while its lock is held. (Defined here so that the reads of each area can live in
+  // their own file, like sqlite_documents.cpp.)
   class reader {
    public:
     reader(sqlite_store& owner, std::unique_ptr<connection> conn)
-        : owner_(&owner), conn_(std::move(conn)) {}
+        : owner_(&owner), conn_(std::move(conn)), use_(conn_.get()) {}
+    reader(sqlite_store& owner, std::unique_lock<std::mutex> writer_lock, connection& writer)
+        : owner_(&owner), writer_lock_(std::move(writer_lock)), use_(&writer) {}
     reader(reader&&) noexcept = default;
     reader(const reader&) = delete;
     reader& operator=(const reader&) = delete;
@@ -89,21 +93,28 @@ class sqlite_store final : public store {
     ~reader() {
       if (conn_) owner_->release_reader(std::move(conn_));
     }
-    connection* operator->() const { return conn_.get(); }
+    connection* operator->() const { return use_; }
 
    private:
     sqlite_store* owner_;
     std::unique_ptr<connection> conn_;
+    std::unique_lock<std::mutex> writer_lock_;
+    connection* use_;
   };
 
   sqlite_store(std::unique_ptr<connection> writer, sqlite_options options, const clock& c);
-  [[nodiscard]] result<reader> acquire_reader();
+  // Short reads take the writer when no transaction holds it: its page cache is always
+  // current, where a pooled reader's is dropped after every commit and read again from the
+  // file (most of the engine's reads are a few rows of what was just written). Long reads
+  // pass `may_use_writer = false` so they never hold up a transaction.
+  [[nodiscard]] result<reader> acquire_reader(bool may_use_writer = true);
   void release_reader(std::unique_ptr<connection> conn);
 
   sqlite_options options_;
   const clock& clock_;
   job_signal signal_;
   job_signal events_signal_;
+  event_feed feed_;
 
   std::mutex write_mutex_;
   std::unique_ptr<connection> writer_;  // guarded by write_mutex_

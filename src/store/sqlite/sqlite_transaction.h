@@ -42,10 +42,11 @@ class sqlite_transaction final : public transaction {
   [[nodiscard]] result<ingest_outcome> ingest_document(const document_input& doc) override;
   [[nodiscard]] result<void> remove_document(std::string_view source) override;
 
-  // True when a committed change may have made a job claimable.
-  [[nodiscard]] bool wakes_workers() const noexcept { return wakes_workers_; }
-  // True when the transaction appended events.
-  [[nodiscard]] bool appended_events() const noexcept { return appended_events_; }
+  // How many jobs a commit may have made claimable (or given a new due time): the workers
+  // to wake.
+  [[nodiscard]] std::size_t ready_jobs() const noexcept { return ready_jobs_; }
+  // The events appended, with their seq, for the store's event feed.
+  [[nodiscard]] std::vector<event_record>& appended_events() noexcept { return appended_; }
 
  private:
   // Explains why a lease-guarded update touched no row.
@@ -53,8 +54,8 @@ class sqlite_transaction final : public transaction {
 
   connection& conn_;
   time_point now_;
-  bool wakes_workers_ = false;
-  bool appended_events_ = false;
+  std::size_t ready_jobs_ = 0;
+  std::vector<event_record> appended_;
 };
 
 }  // namespace grok::store::sqlite
