@@ -1,6 +1,7 @@
 // Runs, steps, events and artifacts: semantics every store backend must implement.
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <thread>
 
 #include "conformance/store_backends.h"
@@ -161,6 +162,55 @@ TEST_P(runs_conformance, concurrent_appends_stay_gapless) {
   ASSERT_EQ(events->size(), static_cast<std::size_t>(k_threads * k_each));
   for (std::size_t i = 0; i < events->size(); ++i)
     EXPECT_EQ((*events)[i].seq, static_cast<std::int64_t>(i + 1));
+}
+
+TEST_P(runs_conformance, event_feed_delivers_committed_events_in_commit_order) {
+  auto id = make_run();
+  std::mutex mutex;
+  std::vector<std::int64_t> seen;
+  std::vector<std::string> types;
+  {
+    store::feed_subscription feed(st().events_feed(), [&](const auto& events) {
+      std::lock_guard lock(mutex);
+      for (const auto& e : events) {
+        EXPECT_EQ(e.run_id, id);
+        seen.push_back(e.seq);
+        types.push_back(e.type);
+      }
+    });
+    // Two events in one transaction arrive together, with their sequence numbers.
+    ASSERT_TRUE(st().transact([&](store::transaction& tx) -> result<void> {
+      for (const char* type : {"run.created", "step.started"}) {
+        auto s = tx.append_event({.run_id = id, .type = type, .ts = tx.now()});
+        if (!s) return tl::unexpected(s.error());
+      }
+      return {};
+    }));
+    // A rolled-back event is never delivered.
+    ASSERT_FALSE(st().transact([&](store::transaction& tx) -> result<void> {
+      auto s = tx.append_event({.run_id = id, .type = "step.failed", .ts = tx.now()});
+      if (!s) return tl::unexpected(s.error());
+      return fail(errc::io, "the state change failed");
+    }));
+    // Concurrent writers: every event once, in sequence order.
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < 25; ++i) EXPECT_TRUE(append(id, "tool.result"));
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  // Unsubscribed: nothing more arrives.
+  ASSERT_TRUE(append(id, "run.completed"));
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(seen.size(), 102U);
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i], static_cast<std::int64_t>(i + 1));
+  }
+  EXPECT_EQ(types[0], "run.created");
+  EXPECT_EQ(types[1], "step.started");
+  EXPECT_EQ(types[2], "tool.result");
 }
 
 TEST_P(runs_conformance, steps_upsert_and_list_in_creation_order) {
