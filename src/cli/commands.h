@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 
@@ -21,6 +22,16 @@ int run_migrate(const config& c);
 int run_queue_stats(const config& c, bool json);
 int run_queue_dead(const config& c, int limit, bool json);
 int run_queue_retry(const config& c, std::int64_t job_id);
+
+// `grok docs ingest PATH...`: one line per file (outcome, path, chunks or why not) and a
+// totals line on stdout; exit 1 when any path or file failed (skipped files do not count).
+int run_docs_ingest(const config& c, const std::vector<std::string>& paths);
+// `grok docs list`: every ingested document, by source.
+int run_docs_list(const config& c, bool json);
+// `grok docs search QUERY`: the k best passages, as doc_search finds them.
+int run_docs_search(const config& c, const std::string& query, int k, bool json);
+// `grok docs remove SOURCE`: forgets a document (SOURCE as listed, or its path).
+int run_docs_remove(const config& c, const std::string& source);
 
 struct run_task_options {
   std::string task;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -79,6 +80,35 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::PositiveNumber);
 
+  auto* docs = app.add_subcommand(
+      "docs", "Manage the local documents the doc_search tool searches (SQLite FTS5, BM25)");
+  docs->require_subcommand(1);
+  std::vector<std::string> doc_paths;
+  auto* docs_ingest =
+      docs->add_subcommand("ingest", "Index files and directories for the doc_search tool");
+  docs_ingest->footer(
+      "Reads .txt, .text, .md, .markdown, .html and .htm files; other files are skipped.\n"
+      "Directories are walked recursively, passing over hidden entries (.git, .cache). A file\n"
+      "ingested before is indexed again only if its content changed. Prints one line per\n"
+      "file and a totals line; exits 1 if any path could not be read or stored.");
+  docs_ingest->add_option("PATH", doc_paths, "Files or directories to ingest")->required();
+  auto* docs_list = docs->add_subcommand("list", "List ingested documents with their chunk counts");
+  docs_list->add_flag("--json", json, "Print JSON instead of a table");
+  std::string doc_query;
+  int doc_k = 5;
+  auto* docs_search = docs->add_subcommand(
+      "search", "Search the ingested documents as the doc_search tool does, best passage first");
+  docs_search->add_option("QUERY", doc_query, "Words the passage should contain")->required();
+  docs_search->add_option("-k,--top", doc_k, "Return at most this many passages (default 5)")
+      ->check(CLI::Range(1, grok::store::k_max_document_hits));
+  docs_search->add_flag("--json", json, "Print JSON (with each passage's whole text)");
+  std::string doc_source;
+  auto* docs_remove =
+      docs->add_subcommand("remove", "Forget an ingested document and its passages");
+  docs_remove
+      ->add_option("SOURCE", doc_source, "The document's source (from `grok docs list`) or path")
+      ->required();
+
   grok::cli::run_task_options run_opts;
   std::optional<std::string> planner_model, solver_model, tools_list;
   std::optional<int> max_steps, max_replans;
@@ -104,7 +134,8 @@ int main(int argc, char** argv) {
   run->add_flag("--require-approval", require_approval, "Show the plan and ask before running it");
   run->add_flag("--yes,-y", run_opts.approve, "With --require-approval: approve without asking");
 
-  for (auto* sub : {serve, migrate, queue, stats, dead, retry, run})
+  for (auto* sub : {serve, migrate, queue, stats, dead, retry, docs, docs_ingest, docs_list,
+                    docs_search, docs_remove, run})
     sub->set_help_flag("--help,-h", "Show this help and exit");
 
   try {
@@ -155,5 +186,9 @@ int main(int argc, char** argv) {
   if (*stats) return grok::cli::run_queue_stats(cfg, json);
   if (*dead) return grok::cli::run_queue_dead(cfg, limit, json);
   if (*retry) return grok::cli::run_queue_retry(cfg, job_id);
+  if (*docs_ingest) return grok::cli::run_docs_ingest(cfg, doc_paths);
+  if (*docs_list) return grok::cli::run_docs_list(cfg, json);
+  if (*docs_search) return grok::cli::run_docs_search(cfg, doc_query, doc_k, json);
+  if (*docs_remove) return grok::cli::run_docs_remove(cfg, doc_source);
   return k_exit_ok;
 }

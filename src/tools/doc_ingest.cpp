@@ -102,7 +102,8 @@ std::string collapse_spaces(std::string_view s) {
 }
 
 // "\n" line ends, control characters as spaces, no trailing blanks, at most one empty
-// line in a row, no white space at either end.
+// line in a row, no empty lines at either end and no white space at the end. The first
+// line keeps its indentation, as every other line does (an indented code block).
 std::string normalize(std::string_view text) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   std::string out;
@@ -122,15 +123,18 @@ std::string normalize(std::string_view text) {
       out += c;
       continue;
     }
-    if (is_blank(c) && (out.empty() || out.back() == '\n') && newlines > 0) {
-      // Keep indentation (code, nested lists) but not on lines that end up empty.
+    if (is_blank(c) && newlines > 0) {
+      // Keep indentation (code, nested lists) but not on lines that end up empty; the line
+      // break count goes on, so indented blank lines collapse like empty ones.
       out += c;
       continue;
     }
     newlines = 0;
     out += c;
   }
-  return std::string(trim(out));
+  while (!out.empty() && is_space(out.back())) out.pop_back();
+  if (trim(out).empty()) out.clear();
+  return out;
 }
 
 // The first ATX heading ("# Title") outside fenced code blocks.
@@ -155,9 +159,11 @@ std::string markdown_title(std::string_view text) {
     while (level < line.size() && line[level] == '#') ++level;
     if (level > 6 || (level < line.size() && !is_blank(line[level]))) continue;
     std::string_view heading = trim(line.substr(level));
-    // A closing sequence of #s is not part of the heading.
-    while (!heading.empty() && heading.back() == '#') heading.remove_suffix(1);
-    heading = trim(heading);
+    // A closing sequence of #s is not part of the heading, when white space precedes it
+    // ("# Learn C#" keeps its '#').
+    std::string_view closed = heading;
+    while (!closed.empty() && closed.back() == '#') closed.remove_suffix(1);
+    if (closed.empty() || is_blank(closed.back())) heading = trim(closed);
     if (!heading.empty()) return std::string(heading);
   }
   return {};
@@ -345,8 +351,10 @@ std::vector<std::string> split_into_chunks(std::string_view text, const chunk_op
     }
     // Else a run without spaces: cut it on a character boundary.
     if (found == k_none) {
+      // At most three bytes back: a character is at most four. Invalid UTF-8 (a run of
+      // continuation bytes) is cut at max rather than one byte at a time.
       end = start + max;
-      while (end > start + 1 && is_continuation(text[end])) --end;
+      for (int back = 0; back < 3 && end > start + 1 && is_continuation(text[end]); ++back) --end;
     }
     emit(start, end);
     prev_end = end;

@@ -37,7 +37,12 @@ TEST_F(cli_e2e, version_and_help_everywhere) {
                                                          {"queue", "--help"},
                                                          {"queue", "stats", "--help"},
                                                          {"queue", "dead", "--help"},
-                                                         {"queue", "retry", "--help"}}) {
+                                                         {"queue", "retry", "--help"},
+                                                         {"docs", "--help"},
+                                                         {"docs", "ingest", "--help"},
+                                                         {"docs", "list", "--help"},
+                                                         {"docs", "search", "--help"},
+                                                         {"docs", "remove", "--help"}}) {
     auto r = grok(args);
     EXPECT_EQ(r.exit_code, 0) << args.back();
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << args[0];
@@ -51,7 +56,11 @@ TEST_F(cli_e2e, usage_errors_are_one_clear_line_and_exit_2) {
                                                          {"queue", "retry"},
                                                          {"queue", "retry", "abc"},
                                                          {"queue", "retry", "-3"},
-                                                         {"serve", "--workers", "1000"}}) {
+                                                         {"serve", "--workers", "1000"},
+                                                         {"docs"},
+                                                         {"docs", "ingest"},
+                                                         {"docs", "search"},
+                                                         {"docs", "search", "x", "-k", "0"}}) {
     auto r = grok(args);
     EXPECT_EQ(r.exit_code, 2) << (args.empty() ? "" : args[0]) << r.err;
     EXPECT_NE(r.err.find("grok: error:"), std::string::npos) << r.err;
@@ -125,6 +134,78 @@ TEST_F(cli_e2e, migrate_then_inspect_and_retry_dead_jobs) {
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("no job 999999"), std::string::npos);
   EXPECT_NE(grok({"queue", "dead"}).out.find("no dead jobs"), std::string::npos);
+}
+
+TEST_F(cli_e2e, docs_ingest_then_search_list_and_remove) {
+  std::filesystem::create_directories(dir_.file("corpus/sub"));
+  std::ofstream(dir_.file("corpus/kafka.md"))
+      << "# Kafka\n\nConsumers in a consumer group share the partitions of a topic.\n";
+  std::ofstream(dir_.file("corpus/sub/bread.html"))
+      << "<title>Bread</title><script>zanzibar()</script><p>Knead the sourdough.</p>";
+  std::ofstream(dir_.file("corpus/photo.png")) << "not text";
+
+  auto ingest = grok({"docs", "ingest", "corpus"});
+  ASSERT_EQ(ingest.exit_code, 0) << ingest.out << ingest.err;
+  EXPECT_NE(ingest.out.find("added      corpus/kafka.md  (1 chunk)"), std::string::npos)
+      << ingest.out;
+  EXPECT_NE(ingest.out.find("skipped    corpus/photo.png"), std::string::npos) << ingest.out;
+  EXPECT_NE(ingest.out.find("2 added, 0 replaced, 0 unchanged, 1 skipped, 0 failed"),
+            std::string::npos)
+      << ingest.out;
+  auto again = grok({"docs", "ingest", "corpus/kafka.md"});
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_NE(again.out.find("unchanged  corpus/kafka.md"), std::string::npos) << again.out;
+
+  const auto kafka = std::filesystem::canonical(dir_.file("corpus/kafka.md")).string();
+  auto search = grok({"docs", "search", "consumer group partitions"});
+  ASSERT_EQ(search.exit_code, 0) << search.err;
+  EXPECT_TRUE(search.out.starts_with("[1] " + kafka + " — Kafka  (passage 1, score "))
+      << search.out;
+  auto json = grok({"docs", "search", "sourdough", "-k", "1", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_NE(json.out.find(R"("source":")" +
+                          std::filesystem::canonical(dir_.file("corpus/sub/bread.html")).string()),
+            std::string::npos)
+      << json.out;
+  EXPECT_NE(grok({"docs", "search", "zanzibar"}).out.find("no documents match"), std::string::npos);
+  auto hostile = grok({"docs", "search", "AND OR NEAR( \"* col:"});
+  EXPECT_EQ(hostile.exit_code, 0) << hostile.err;
+
+  auto list = grok({"docs", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find(kafka), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("2 documents, 2 chunks"), std::string::npos) << list.out;
+
+  auto removed = grok({"docs", "remove", "corpus/kafka.md"});
+  EXPECT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_NE(grok({"docs", "search", "consumer"}).out.find("no documents match"), std::string::npos);
+  auto gone = grok({"docs", "remove", kafka});
+  EXPECT_EQ(gone.exit_code, 1);
+  EXPECT_NE(gone.err.find("grok: error: no document with source"), std::string::npos) << gone.err;
+}
+
+TEST_F(cli_e2e, docs_ingest_of_a_missing_path_exits_1) {
+  std::ofstream(dir_.file("notes.txt")) << "Some notes on lighthouses.";
+  auto r = grok({"docs", "ingest", "missing-dir", "notes.txt"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("failed     missing-dir"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("added      notes.txt"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("grok: error: 1 path not ingested; first: missing-dir: "), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("No such file or directory"), std::string::npos) << r.err;
+}
+
+TEST_F(cli_e2e, docs_search_before_any_ingest_says_what_to_do) {
+  auto r = grok({"docs", "search", "anything"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("grok docs ingest"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("grok-data/grok.db")));
+  ASSERT_EQ(grok({"migrate"}).exit_code, 0);
+  auto empty = grok({"docs", "search", "anything"});
+  EXPECT_EQ(empty.exit_code, 0) << empty.err;
+  EXPECT_NE(empty.out.find("grok docs ingest"), std::string::npos) << empty.out;
+  EXPECT_NE(grok({"docs", "list"}).out.find("no documents"), std::string::npos);
+  EXPECT_EQ(grok({"docs", "list", "--json"}).out, "[]\n");
 }
 
 TEST_F(cli_e2e, serve_starts_and_stops_cleanly_on_sigterm_and_sigint) {
