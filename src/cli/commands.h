@@ -43,6 +43,14 @@ struct run_task_options {
 // `grok run`: exit 0 when the run completed, 1 when it failed, 130 when interrupted.
 int run_task(const config& c, const run_task_options& o);
 
+struct replay_options {
+  std::string run_id;
+  bool json = false;  // the replay's events and the comparison as NDJSON
+};
+// `grok replay RUN_ID`: exit 0 when the replay matches the recording, 1 when it diverges
+// or cannot run.
+int run_replay(const config& c, const replay_options& o);
+
 // Sets up the process logger (stderr) at the configured level.
 void init_logging(const config& c);
 

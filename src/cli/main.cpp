@@ -134,8 +134,17 @@ int main(int argc, char** argv) {
   run->add_flag("--require-approval", require_approval, "Show the plan and ask before running it");
   run->add_flag("--yes,-y", run_opts.approve, "With --require-approval: approve without asking");
 
+  grok::cli::replay_options replay_opts;
+  auto* replay = app.add_subcommand(
+      "replay",
+      "Run a finished run again with its recorded model answers (no model server needed) "
+      "and show where the new run diverges from the recording");
+  replay->add_option("RUN_ID", replay_opts.run_id, "The recorded run (run_...)")->required();
+  replay->add_flag("--json", replay_opts.json,
+                   "Print the replay's events and then the comparison as JSON lines");
+
   for (auto* sub : {serve, migrate, queue, stats, dead, retry, docs, docs_ingest, docs_list,
-                    docs_search, docs_remove, run})
+                    docs_search, docs_remove, run, replay})
     sub->set_help_flag("--help,-h", "Show this help and exit");
 
   try {
@@ -182,6 +191,7 @@ int main(int argc, char** argv) {
     if (require_approval) o["require_approval"] = true;
     return grok::cli::run_task(cfg, run_opts);
   }
+  if (*replay) return grok::cli::run_replay(cfg, replay_opts);
   if (*migrate) return grok::cli::run_migrate(cfg);
   if (*stats) return grok::cli::run_queue_stats(cfg, json);
   if (*dead) return grok::cli::run_queue_dead(cfg, limit, json);

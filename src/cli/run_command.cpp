@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/follow.h"
 #include "cli/runtime.h"
 #include "engine/events.h"
 
@@ -128,6 +129,36 @@ bool ask_approval() {
 
 }  // namespace
 
+result<std::string> follow_run(store::store& st, engine::engine& eng, const std::string& run_id,
+                               const follow_options& o) {
+  progress_printer printer;
+  std::int64_t seq = 0;
+  while (true) {
+    const auto generation = st.events_signal().generation();
+    auto events = st.events_after(run_id, seq, 1000);
+    if (!events) return tl::unexpected(events.error());
+    for (const auto& e : *events) {
+      seq = e.seq;
+      auto env = engine::envelope(e);
+      if (o.json) {
+        std::cout << compact(env) << "\n" << std::flush;
+      } else {
+        printer.print(env);
+      }
+      if (e.type == "run.awaiting_input") {
+        engine::approval decision;
+        decision.approve = o.approve || (o.ask && ask_approval());
+        if (!decision.approve) decision.reason = "not approved at the terminal";
+        if (auto r = eng.approve_run(run_id, decision); !r) {
+          std::cerr << "grok: error: " << describe(r.error()) << "\n";
+        }
+      }
+      if (engine::is_terminal_event(e.type)) return e.type;
+    }
+    if (events->empty()) st.events_signal().wait_for_change(generation, std::chrono::seconds(1));
+  }
+}
+
 int run_task(const config& c, const run_task_options& o) {
   if (o.server) {
     return report_error(
@@ -169,41 +200,13 @@ int run_task(const config& c, const run_task_options& o) {
     }
   });
 
-  progress_printer printer;
-  std::int64_t seq = 0;
-  std::string final_event;
-  while (final_event.empty()) {
-    const auto generation = st.events_signal().generation();
-    auto events = st.events_after(run->id, seq, 1000);
-    if (!events) {
-      done = true;
-      signal_thread.join();
-      return report_error(describe(events.error()));
-    }
-    for (const auto& e : *events) {
-      seq = e.seq;
-      auto env = engine::envelope(e);
-      if (o.json) {
-        std::cout << compact(env) << "\n" << std::flush;
-      } else {
-        printer.print(env);
-      }
-      if (e.type == "run.awaiting_input") {
-        engine::approval decision;
-        decision.approve = o.approve || (!o.json && ask_approval());
-        if (!decision.approve) decision.reason = "not approved at the terminal";
-        if (auto r = eng.approve_run(run->id, decision); !r) {
-          std::cerr << "grok: error: " << describe(r.error()) << "\n";
-        }
-      }
-      if (engine::is_terminal_event(e.type)) final_event = e.type;
-    }
-    if (events->empty()) st.events_signal().wait_for_change(generation, std::chrono::seconds(1));
-  }
+  auto final_event =
+      follow_run(st, eng, run->id, {.json = o.json, .approve = o.approve, .ask = !o.json});
   done = true;
   signal_thread.join();
   (*rt)->workers->stop();
-  if (final_event == "run.completed") return k_exit_ok;
+  if (!final_event) return report_error(describe(final_event.error()));
+  if (*final_event == "run.completed") return k_exit_ok;
   if (interrupted) return 130;
   return k_exit_error;
 }

@@ -42,7 +42,9 @@ TEST_F(cli_e2e, version_and_help_everywhere) {
                                                          {"docs", "ingest", "--help"},
                                                          {"docs", "list", "--help"},
                                                          {"docs", "search", "--help"},
-                                                         {"docs", "remove", "--help"}}) {
+                                                         {"docs", "remove", "--help"},
+                                                         {"run", "--help"},
+                                                         {"replay", "--help"}}) {
     auto r = grok(args);
     EXPECT_EQ(r.exit_code, 0) << args.back();
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << args[0];
