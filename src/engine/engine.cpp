@@ -145,7 +145,9 @@ struct engine::impl {
         timers.erase(first);
         continue;
       }
-      timer_changed.wait_until(lock, first->first);
+      // A copy: the entry may be erased (its scope ended) while this waits.
+      const auto when = first->first;
+      timer_changed.wait_until(lock, when);
     }
   }
 
@@ -284,9 +286,9 @@ struct engine::impl {
 
   // Enqueues every pending worker step whose evidence is all stored, and the solver when
   // every worker step is done. After a failed step (which ends the run unless it has
-  // replans left) nothing more is released: the replan is enqueued once no other step is
-  // still running, so that it sees all the evidence there is. Safe to call again: dedupe
-  // keys make enqueues idempotent.
+  // replans left) the steps that do not need it still run; the replan is enqueued once no
+  // step is running or ready to run, so that it sees all the evidence there can be. Safe
+  // to call again: dedupe keys make enqueues idempotent.
   result<void> release_ready(transaction& tx, const run_record& run,
                              const std::vector<step_record>& steps) {
     std::set<std::string> done;
@@ -310,31 +312,23 @@ struct engine::impl {
       failed = failed || s.status == "failed";
       running = running || s.status == "running" || s.status == "retrying";
     }
-    // A pending step whose evidence is all stored was released: its job is queued and will
-    // run, so it counts as running too.
-    for (const auto& s : steps) {
-      if (running || !is_worker(s) || s.status != "pending") continue;
-      json args = json::parse(s.args_json, nullptr, false);
-      bool ready = true;
-      for (const auto& ref : evidence_refs(args)) ready = ready && done.contains(ref);
-      running = ready;
-    }
-    if (failed) {
-      if (running) return {};
-      return enqueue(tx, k_topic_replan, {{"run_id", run.id}},
-                     "replan:" + run.id + ":" + std::to_string(replans + 1));
-    }
     for (const auto& s : steps) {
       if (!is_worker(s) || s.status != "pending") continue;
       json args = json::parse(s.args_json, nullptr, false);
       bool ready = true;
       for (const auto& ref : evidence_refs(args)) ready = ready && done.contains(ref);
       if (!ready) continue;
+      running = true;  // released now or before: its job will run it
       if (auto r = enqueue(tx, k_topic_step, {{"run_id", run.id}, {"step", evidence_of(s)}},
                            "step:" + s.id);
           !r) {
         return r;
       }
+    }
+    if (failed) {
+      if (running) return {};
+      return enqueue(tx, k_topic_replan, {{"run_id", run.id}},
+                     "replan:" + run.id + ":" + std::to_string(replans + 1));
     }
     if (all_done && any_worker) {
       return enqueue(tx, k_topic_solve, {{"run_id", run.id}}, "solve:" + run.id);
@@ -482,6 +476,7 @@ queue::job_outcome engine::impl::handle_plan(const queue::job_context& ctx, bool
       if (s.name.starts_with("replanner.") && s.status == "completed") ++replans;
       if (!is_worker(s)) continue;
       next_id = std::max(next_id, std::atoi(evidence_of(s).c_str() + 1) + 1);
+      if (s.status != "completed") rules.used_ids.insert(evidence_of(s));
       if (s.status == "completed") {
         rules.existing_evidence.insert(evidence_of(s));
         evidence.push_back({{"id", evidence_of(s)},

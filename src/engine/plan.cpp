@@ -129,6 +129,10 @@ result<plan> validate_plan(const json& doc, const tools::tool_registry& tools,
     if (rules.existing_evidence.contains(step.id)) {
       return bad("step " + step.id + " reuses the id of existing evidence #" + step.id);
     }
+    if (rules.used_ids.contains(step.id)) {
+      return bad("step " + step.id + " reuses the id of an earlier step; number new steps after " +
+                 "the ones before");
+    }
     if (position.contains(step.id)) return bad("two steps have the id " + step.id);
     position[step.id] = out.steps.size();
     step.refs = evidence_refs(step.args);

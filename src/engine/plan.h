@@ -36,6 +36,9 @@ struct plan_rules {
   // Evidence that exists already (from before a replan): steps may refer to it, and new
   // steps may not reuse its ids.
   std::set<std::string> existing_evidence;
+  // Ids of earlier steps without evidence (failed, dropped): new steps may not reuse them
+  // either, as every step of a run keeps its own id.
+  std::set<std::string> used_ids;
 };
 
 // The plan JSON Schema with the tool names and step limit of these rules filled in: what

@@ -53,6 +53,9 @@ void worker_pool::start() {
     auto id = options_.worker_prefix + "/" + std::to_string(i);
     threads_.emplace_back([this, id](const std::stop_token& stop) { run_worker(stop, id); });
   }
+  if (options_.workers > 0) {
+    keeper_ = std::jthread([this](const std::stop_token& stop) { keep_leases(stop); });
+  }
 }
 
 void worker_pool::stop() {
@@ -60,7 +63,34 @@ void worker_pool::stop() {
   stopping_ = true;
   for (auto& t : threads_) t.request_stop();
   store_.jobs_signal().notify();  // wake sleepers so they see the stop
-  threads_.clear();               // joins
+  threads_.clear();               // joins: every claimed job is finished
+  if (keeper_.joinable()) {
+    keeper_.request_stop();
+    keeper_.join();
+  }
+}
+
+void worker_pool::keep_leases(const std::stop_token& stop) {
+  const auto every = std::max(options_.lease / 3, millis(1));
+  std::unique_lock lock(held_mutex_);
+  while (!stop.stop_requested()) {
+    keeper_wake_.wait_for(lock, stop, every, [] { return false; });
+    if (stop.stop_requested()) break;
+    std::vector<store::lease> leases;
+    for (const auto& [id, held] : held_) leases.push_back(held);
+    lock.unlock();
+    for (const auto& held : leases) {
+      if (auto r = store_.extend_lease(held, options_.lease); !r) {
+        // Lost (another worker took the job after a stall) or a store error: the handler's
+        // final transaction finds out and changes nothing; say so once here.
+        std::lock_guard again(held_mutex_);
+        if (held_.erase(held.id) > 0) {  // not finished meanwhile
+          spdlog::warn("job {}: could not extend its lease: {}", held.id, describe(r.error()));
+        }
+      }
+    }
+    lock.lock();
+  }
 }
 
 worker_pool_counters worker_pool::counters() const {
@@ -108,6 +138,12 @@ void worker_pool::run_worker(const std::stop_token& stop, const std::string& wor
 void worker_pool::process(const store::job& j, const std::stop_token& stop) {
   job_outcome outcome;
   job_context ctx{j, stop, store_, options_.lease};
+  {
+    std::lock_guard lock(held_mutex_);
+    held_[j.id] = j.held_lease();
+  }
+  // The lease is kept until the handler returns (exceptions are caught below); the ack
+  // or nack after that ends it.
   auto it = handlers_.find(j.topic);
   if (it == handlers_.end()) {
     outcome = job_outcome::fail_permanently("no handler for topic " + j.topic);
@@ -121,6 +157,10 @@ void worker_pool::process(const store::job& j, const std::stop_token& stop) {
     } catch (...) {
       outcome = job_outcome::retry_later("handler threw a non-standard exception");
     }
+  }
+  {
+    std::lock_guard lock(held_mutex_);
+    held_.erase(j.id);
   }
 
   const auto held = j.held_lease();

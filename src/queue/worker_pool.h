@@ -5,6 +5,10 @@
 // job or expired lease falls due, or `idle_recheck` passes (the last only matters for jobs
 // enqueued by another process): no busy polling.
 //
+// While a handler runs, the pool extends its job's lease every third of the lease time (one
+// keeper thread for all jobs), so a slow tool or model call never lets another worker claim
+// the job meanwhile; only a worker that stopped (killed, hung machine) loses its leases.
+//
 // Shutdown (stop()) is a graceful drain: no new claims, handlers see their stop_token, and
 // every job already claimed is finished and acked or nacked before the threads exit.
 //
@@ -13,8 +17,10 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -102,12 +108,18 @@ class worker_pool {
   void run_worker(const std::stop_token& stop, const std::string& worker_id);
   void process(const store::job& j, const std::stop_token& stop);
   void idle_wait(std::uint64_t seen_generation);
+  void keep_leases(const std::stop_token& stop);
 
   store::store& store_;
   worker_pool_options options_;
   std::map<std::string, job_handler, std::less<>> handlers_;  // fixed after start()
   std::vector<std::string> topics_;                           // fixed after start()
   std::vector<std::jthread> threads_;
+  std::jthread keeper_;
+
+  std::mutex held_mutex_;
+  std::condition_variable_any keeper_wake_;
+  std::map<store::job_id, store::lease> held_;  // guarded by held_mutex_: jobs being handled
   std::atomic<bool> stopping_{false};
 
   std::atomic<std::uint64_t> succeeded_{0};

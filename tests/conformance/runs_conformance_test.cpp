@@ -1,7 +1,9 @@
 // Runs, steps, events and artifacts: semantics every store backend must implement.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "conformance/store_backends.h"
@@ -162,6 +164,52 @@ TEST_P(runs_conformance, concurrent_appends_stay_gapless) {
   ASSERT_EQ(events->size(), static_cast<std::size_t>(k_threads * k_each));
   for (std::size_t i = 0; i < events->size(); ++i)
     EXPECT_EQ((*events)[i].seq, static_cast<std::int64_t>(i + 1));
+}
+
+// Concurrent writers whose transactions fail or throw now and then: each failure undoes
+// only its own transaction (backends may commit concurrent transactions together).
+TEST_P(runs_conformance, concurrent_failures_undo_only_their_own_transaction) {
+  auto id = make_run();
+  constexpr int k_threads = 6;
+  constexpr int k_each = 30;
+  std::atomic<int> succeeded{0};
+  std::atomic<int> thrown{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < k_threads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < k_each; ++i) {
+        const int kind = (t + i) % 3;  // 0: commits, 1: fails, 2: throws
+        try {
+          auto r = st().transact([&](store::transaction& tx) -> result<void> {
+            auto s = tx.append_event({.run_id = id, .type = "tool.result", .ts = tx.now()});
+            if (!s) return tl::unexpected(s.error());
+            if (kind == 1) return fail(errc::io, "this one fails");
+            if (kind == 2) throw std::runtime_error("this one throws");
+            return {};
+          });
+          if (kind == 0) {
+            EXPECT_TRUE(r) << describe(r.error());
+            ++succeeded;
+          } else {
+            EXPECT_FALSE(r);
+            EXPECT_EQ(r.error().code, errc::io);
+          }
+        } catch (const std::runtime_error& e) {
+          EXPECT_EQ(kind, 2);
+          EXPECT_STREQ(e.what(), "this one throws");
+          ++thrown;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(thrown.load(), k_threads * k_each / 3);
+  auto events = st().events_after(id, 0, 10'000);
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), static_cast<std::size_t>(succeeded.load()));
+  for (std::size_t i = 0; i < events->size(); ++i)
+    EXPECT_EQ((*events)[i].seq, static_cast<std::int64_t>(i + 1));
+  EXPECT_EQ((**st().get_run(id)).last_seq, succeeded.load());
 }
 
 TEST_P(runs_conformance, event_feed_delivers_committed_events_in_commit_order) {

@@ -389,6 +389,61 @@ TEST(Engine, FailedStepIsReplanned) {
   h.events(run.id);
 }
 
+// A step that becomes ready after another failed still runs, and the replan waits for it.
+TEST(Engine, StepsIndependentOfAFailureRunBeforeTheReplan) {
+  json script = {
+      {"rules",
+       {{{"match", {{"model", "planner-m"}, {"contains", "previous plan failed"}}},
+         {"reply",
+          plan_reply(
+              {{{"id", "E4"}, {"tool", "calculator"}, {"args", {{"expression", "#E3 + 1"}}}}})}},
+        rule_for_model(
+            "planner-m",
+            plan_reply(
+                {{{"id", "E1"}, {"tool", "calculator"}, {"args", {{"expression", "1/0"}}}},
+                 {{"id", "E2"}, {"tool", "calculator"}, {"args", {{"expression", "2+2"}}}},
+                 {{"id", "E3"}, {"tool", "calculator"}, {"args", {{"expression", "#E2 * 10"}}}}})),
+        solver_rule("41")}}};
+  engine_harness h(script);
+  auto run = h.submit("Compute.", {{"max_replans", 1}});
+  auto ended = h.wait_until_ended(run.id);
+  ASSERT_EQ(ended.status, run_status::completed) << ended.error_message.value_or("");
+  auto steps = h.steps(run.id);
+  EXPECT_EQ(step_named(steps, "worker.E1").status, "replanned");
+  EXPECT_EQ(step_named(steps, "worker.E3").output.value_or(""), "40");
+  EXPECT_EQ(step_named(steps, "worker.E4").output.value_or(""), "41");
+  // One replan, and it saw the evidence of the step that ran after the failure.
+  EXPECT_EQ(h.requests_containing("previous plan failed"), 1);
+  EXPECT_EQ(h.requests_containing("#E3 = calculator", "planner-m"), 1);
+  h.events(run.id);
+}
+
+// A replan may not give a new step the id of the failed one: that is a plan error, which
+// gets the usual repair call.
+TEST(Engine, ReplanReusingAFailedStepIdIsRepaired) {
+  json script = {
+      {"rules",
+       {{{"match", {{"model", "planner-m"}, {"contains", "reuses the id of an earlier step"}}},
+         {"reply",
+          plan_reply({{{"id", "E2"}, {"tool", "calculator"}, {"args", {{"expression", "3*3"}}}}})}},
+        {{"match", {{"model", "planner-m"}, {"contains", "previous plan failed"}}},
+         {"reply",
+          plan_reply({{{"id", "E1"}, {"tool", "calculator"}, {"args", {{"expression", "3*3"}}}}})}},
+        rule_for_model("planner-m", plan_reply({{{"id", "E1"},
+                                                 {"tool", "calculator"},
+                                                 {"args", {{"expression", "1/0"}}}}})),
+        solver_rule("9")}}};
+  engine_harness h(script);
+  auto run = h.submit("Compute.", {{"max_replans", 1}});
+  auto ended = h.wait_until_ended(run.id);
+  ASSERT_EQ(ended.status, run_status::completed) << ended.error_message.value_or("");
+  auto steps = h.steps(run.id);
+  EXPECT_EQ(step_named(steps, "worker.E1").status, "replanned");
+  EXPECT_EQ(step_named(steps, "worker.E2").output.value_or(""), "9");
+  EXPECT_EQ(h.requests_containing("reuses the id of an earlier step"), 1);
+  h.events(run.id);
+}
+
 TEST(Engine, FailedStepWithoutReplansFailsTheRun) {
   json script = {{"rules",
                   {rule_for_model("planner-m", plan_reply({{{"id", "E1"},

@@ -2,6 +2,10 @@
 
 #include <malloc.h>
 
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <exception>
 #include <filesystem>
 
 #include "store/sqlite/migrations.h"
@@ -49,30 +53,113 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const sqlite_options& o
   return std::unique_ptr<sqlite_store>(new sqlite_store(std::move(*writer), options, c));
 }
 
-result<void> sqlite_store::transact(const std::function<result<void>(transaction&)>& work) {
-  std::lock_guard lock(write_mutex_);
-  if (auto r = writer_->exec("BEGIN IMMEDIATE"); !r) return r;
-  bool finished = false;
-  // Rolls back if `work` throws, so the writer is never left inside a transaction.
-  struct rollback_guard {
-    connection& conn;
-    bool& finished;
-    ~rollback_guard() {
-      if (!finished) (void)conn.exec("ROLLBACK");
-    }
-  } guard{*writer_, finished};
+// One caller's transaction, waiting to be committed in a batch.
+struct sqlite_store::pending_write {
+  const std::function<result<void>(transaction&)>* work;
+  result<void> outcome;
+  std::exception_ptr thrown;
+  bool done = false;  // guarded by batch_mutex_
+};
 
-  sqlite_transaction tx(*writer_, clock_.now());
-  auto outcome = work(tx);
-  if (!outcome) return outcome;  // the guard rolls back
-  if (auto r = writer_->exec("COMMIT"); !r) return r;
-  finished = true;
-  signal_.notify_some(tx.ready_jobs());
-  if (!tx.appended_events().empty()) {
-    events_signal_.notify();
-    feed_.publish(tx.appended_events());
+// Group commit. Callers that arrive while a commit is in progress queue up; the first of
+// them then commits everything queued as one SQLite transaction, each caller's work inside
+// its own savepoint. Each work still sees the effects of those before it, and one that
+// fails is rolled back alone, so every caller gets exactly the semantics of its own
+// transaction, while the batch pays for one commit: writing a WAL frame for every page
+// touched is most of what a transaction costs here, and concurrent transactions touch
+// the same hot pages (the queue, the newest events). Alone, a caller commits at once.
+result<void> sqlite_store::transact(const std::function<result<void>(transaction&)>& work) {
+  pending_write me{&work, {}, nullptr};
+  std::unique_lock lock(batch_mutex_);
+  waiting_.push_back(&me);
+  while (true) {
+    batch_done_.wait(lock, [&] { return me.done || !leader_active_; });
+    if (me.done) break;
+    // Lead: commit the oldest waiting writers (`me` among them unless more than a batch
+    // were queued ahead, in which case `me` leads again or joins a later batch).
+    leader_active_ = true;
+    std::vector<pending_write*> batch;
+    const auto n = static_cast<std::ptrdiff_t>(std::min(waiting_.size(), k_max_batch));
+    batch.assign(waiting_.begin(), waiting_.begin() + n);
+    waiting_.erase(waiting_.begin(), waiting_.begin() + n);
+    lock.unlock();
+    commit_batch(batch);
+    lock.lock();
+    for (auto* p : batch) p->done = true;
+    leader_active_ = false;
+    batch_done_.notify_all();
   }
-  return {};
+  if (me.thrown) std::rethrow_exception(me.thrown);
+  return me.outcome;
+}
+
+void sqlite_store::commit_batch(const std::vector<pending_write*>& batch) {
+  std::lock_guard lock(write_mutex_);
+  const auto fail_all = [&](const error& e) {
+    for (auto* p : batch) {
+      if (!p->thrown) p->outcome = tl::unexpected(e);
+    }
+  };
+  if (auto r = writer_->exec("BEGIN IMMEDIATE"); !r) return fail_all(r.error());
+  const bool alone = batch.size() == 1;
+  std::vector<std::unique_ptr<sqlite_transaction>> committed;
+  for (auto* p : batch) {
+    if (!alone) {
+      if (auto r = writer_->exec("SAVEPOINT batch_item"); !r) {
+        p->outcome = r;
+        continue;
+      }
+    }
+    auto tx = std::make_unique<sqlite_transaction>(*writer_, clock_.now());
+    try {
+      p->outcome = (*p->work)(*tx);
+    } catch (...) {
+      p->thrown = std::current_exception();
+    }
+    const bool good = p->outcome.has_value() && !p->thrown;
+    if (sqlite3_get_autocommit(writer_->handle()) != 0) {
+      // SQLite rolled the whole transaction back itself (an I/O error, a full disk):
+      // whatever the batch had done is gone, so every caller must try again.
+      for (auto* other : batch) {
+        if (other != p && !other->thrown) {
+          other->outcome = fail(errc::busy, "the transaction was rolled back by the database",
+                                /*retryable=*/true);
+        }
+      }
+      if (good) p->outcome = fail(errc::busy, "the transaction was rolled back", true);
+      return;
+    }
+    if (alone) {
+      if (!good) {
+        (void)writer_->exec("ROLLBACK");
+        return;
+      }
+    } else if (!good) {
+      (void)writer_->exec("ROLLBACK TO batch_item");
+      (void)writer_->exec("RELEASE batch_item");
+      continue;
+    } else if (auto r = writer_->exec("RELEASE batch_item"); !r) {
+      (void)writer_->exec("ROLLBACK");  // the work of the whole batch goes with it
+      fail_all(r.error());
+      return;
+    }
+    committed.push_back(std::move(tx));
+  }
+  if (auto r = writer_->exec("COMMIT"); !r) {
+    (void)writer_->exec("ROLLBACK");
+    for (auto* p : batch) {
+      if (p->outcome) p->outcome = r;
+    }
+    return;
+  }
+  // Still under the write lock: listeners see the events in commit order.
+  for (auto& tx : committed) {
+    signal_.notify_some(tx->ready_jobs());
+    if (!tx->appended_events().empty()) {
+      events_signal_.notify();
+      feed_.publish(tx->appended_events());
+    }
+  }
 }
 
 result<sqlite_store::reader> sqlite_store::acquire_reader(bool may_use_writer) {

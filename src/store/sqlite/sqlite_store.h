@@ -7,6 +7,8 @@
 // Thread-safety: all public methods may be called from any thread.
 #pragma once
 
+#include <condition_variable>
+#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -118,6 +120,15 @@ class sqlite_store final : public store {
 
   std::mutex write_mutex_;
   std::unique_ptr<connection> writer_;  // guarded by write_mutex_
+
+  // Group commit (transact): writers waiting for the next batch.
+  struct pending_write;
+  static constexpr std::size_t k_max_batch = 64;
+  void commit_batch(const std::vector<pending_write*>& batch);
+  std::mutex batch_mutex_;
+  std::condition_variable batch_done_;
+  std::vector<pending_write*> waiting_;  // guarded by batch_mutex_
+  bool leader_active_ = false;           // guarded by batch_mutex_
 
   std::mutex readers_mutex_;
   std::vector<std::unique_ptr<connection>> idle_readers_;  // guarded by readers_mutex_

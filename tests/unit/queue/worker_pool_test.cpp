@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -213,6 +214,64 @@ TEST_F(worker_pool_test, handler_can_extend_its_lease) {
   ASSERT_TRUE(calls.wait_for(1));
   pool.stop();
   EXPECT_GE(after_extend, before_extend);
+}
+
+// A handler that outlives its lease keeps the job: the pool extends the lease while it
+// runs, so a second pool on the same store never claims the job meanwhile.
+TEST_F(worker_pool_test, leases_of_running_handlers_are_kept_alive) {
+  worker_pool_options o = options(1);
+  o.lease = 150ms;
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool release = false;
+  call_counter started;
+  call_counter calls;
+  worker_pool pool(*store_, o);
+  pool.register_handler("t", [&](const job_context&) {
+    calls.hit();
+    started.hit();
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return release; });
+    return job_outcome::success();
+  });
+  pool.start();
+  // Lets the handler finish however the test ends (declared after the pool, so it runs
+  // before the pool's destructor waits for the handler).
+  auto let_go = [&] {
+    {
+      std::lock_guard lock(mutex);
+      release = true;
+    }
+    cv.notify_all();
+  };
+  struct on_exit {
+    std::function<void()> run;
+    ~on_exit() { run(); }
+  } finally{let_go};
+  auto job = store_->enqueue({.topic = "t"});
+  ASSERT_TRUE(job);
+  ASSERT_TRUE(started.wait_for(1));
+  const auto first_end = (*store_->get_job(job->id))->visible_after;
+  // Wait (bounded, by watching the row) until the lease was pushed out past several of its
+  // original lengths: long after it would have run out without extensions.
+  auto extended_past = [&](std::chrono::milliseconds by) {
+    for (int i = 0; i < 2000; ++i) {
+      if ((*store_->get_job(job->id))->visible_after >= first_end + by) return true;
+      std::unique_lock lock(mutex);
+      cv.wait_for(lock, 5ms);
+    }
+    return false;
+  };
+  ASSERT_TRUE(extended_past(450ms));
+  // Another worker finds nothing to claim: the job is still leased.
+  auto other = store_->claim({.topics = {"t"}, .worker_id = "other", .lease_for = 1s, .limit = 1});
+  ASSERT_TRUE(other);
+  EXPECT_TRUE(other->empty());
+  EXPECT_EQ(state_of(job->id), store::job_state::leased);
+  let_go();
+  pool.stop();
+  EXPECT_EQ(calls.count(), 1);
+  EXPECT_EQ(state_of(job->id), store::job_state::done);
 }
 
 TEST_F(worker_pool_test, pool_without_handlers_starts_and_stops) {
