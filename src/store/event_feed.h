@@ -1,7 +1,7 @@
 // Live delivery of stored events inside one process: after a transaction that appended
-// events commits, the store hands them to every listener, in commit order, so a stream
-// (bench/engine today; the SSE and WebSocket streams of the HTTP API) learns of an event without
-// reading the database for it.
+// events commits, the store hands them to every listener, in commit order, so that a
+// stream learns of an event without reading the database for it (bench/engine today, the
+// SSE and WebSocket streams of the HTTP API next).
 //
 // Thread-safety: subscribe, unsubscribe and publish may be called from any thread.
 // Listeners run on the committing thread while the store's write lock is held, which is
