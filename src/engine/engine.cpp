@@ -785,8 +785,8 @@ queue::job_outcome engine::impl::handle_step(const queue::job_context& ctx) {
     output = tl::unexpected(args.error());
   } else {
     scope work(*this, run.id, ctx.stop, std::min(opts.step_timeout, time_left(current_run)));
-    tools::tool_context tctx{run.id, payload->step, idempotency_key, work.token(),
-                             opts.step_timeout};
+    tools::tool_context tctx{run.id,       payload->step,     idempotency_key,
+                             work.token(), opts.step_timeout, step.id};
     output = tools.invoke(tool_name, *args, tctx);
     cause = work.cause();
   }
@@ -808,10 +808,14 @@ queue::job_outcome engine::impl::handle_step(const queue::job_context& ctx) {
       !output && output.error().retryable && step.attempts < options.step_max_attempts;
   const auto retry_in = retry ? retry_delay(options.step_backoff, step.attempts) : millis(0);
   bool ended = false;
+  bool run_over = false;  // the run ended meanwhile: the job is acked, never retried
   auto stored = store.transact([&](transaction& tx) -> result<void> {
     auto current = tx.get_run(run.id);
     if (!current) return tl::unexpected(current.error());
-    if (!*current || is_terminal((*current)->status)) return ctx.ack_in(tx);
+    if (!*current || is_terminal((*current)->status)) {
+      run_over = true;
+      return ctx.ack_in(tx);
+    }
     run = **current;
     step.latency_ms = latency.count();
     json metrics = {{"tokens_in", output ? output->tokens_in : 0},
@@ -903,7 +907,7 @@ queue::job_outcome engine::impl::handle_step(const queue::job_context& ctx) {
   });
   if (!stored)
     return queue::job_outcome::retry_later("storing the step: " + stored.error().message);
-  if (retry) return queue::job_outcome::retry_later(output.error().message, retry_in);
+  if (retry && !run_over) return queue::job_outcome::retry_later(output.error().message, retry_in);
   ctx.mark_acked();
   if (ended) stop_run_work(run.id);
   return queue::job_outcome::success();
@@ -1109,6 +1113,7 @@ class llm_tool final : public tools::tool {
     llm::call_options call;
     call.stop = ctx.stop;
     call.run_id = ctx.run_id;
+    if (!ctx.step_id.empty()) call.step_id = ctx.step_id;
     call.role = "llm";
     auto answer = owner_.call_model(*binding, request, call);
     if (!answer) {

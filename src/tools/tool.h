@@ -28,6 +28,7 @@ struct tool_context {
   std::string idempotency_key;
   std::stop_token stop;  // requested on cancellation, timeout or shutdown
   std::chrono::milliseconds timeout{60'000};
+  std::string step_id;  // the step's row (step_…), for records such as model calls
 };
 
 struct tool_output {

@@ -75,6 +75,7 @@ TEST(Engine, ThreeStepPlanWithReferenceCompletes) {
   for (const auto& c : calls) {
     in += c.tokens_in.value_or(0);
     out += c.tokens_out.value_or(0);
+    EXPECT_TRUE(c.step_id.has_value()) << c.role;  // every call belongs to its step
   }
   EXPECT_GT(in, 0);
   EXPECT_EQ(ended.tokens_in, in);
