@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,9 +40,15 @@ pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, st
   int err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0)
     throw std::runtime_error("pipe failed");
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
+    // A test that dies (an ASan abort, a crash) takes its servers with it instead of
+    // leaving them running. (The signal follows the forking thread: tests spawn from the
+    // thread that runs the test.)
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(125);  // the parent died before prctl
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
     if (cwd && chdir(cwd->c_str()) != 0) _exit(126);
