@@ -43,6 +43,11 @@ struct run_task_options {
 // `grok run`: exit 0 when the run completed, 1 when it failed, 130 when interrupted.
 int run_task(const config& c, const run_task_options& o);
 
+// `grok keys`: create prints the key alone on stdout (details on stderr).
+int run_keys_create(const config& c, const std::string& scope, const std::string& name);
+int run_keys_list(const config& c, bool json);
+int run_keys_revoke(const config& c, const std::string& id);
+
 struct replay_options {
   std::string run_id;
   bool json = false;  // the replay's events and the comparison as NDJSON

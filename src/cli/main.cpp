@@ -109,6 +109,25 @@ int main(int argc, char** argv) {
       ->add_option("SOURCE", doc_source, "The document's source (from `grok docs list`) or path")
       ->required();
 
+  auto* keys = app.add_subcommand("keys", "Manage the API keys of the HTTP API");
+  keys->require_subcommand(1);
+  std::string key_scope;
+  std::string key_name;
+  auto* keys_create = keys->add_subcommand(
+      "create", "Create an API key and print it once, alone on stdout (only its hash is kept)");
+  keys_create->add_option("--scope", key_scope, "runs (its own runs) or admin (everything)")
+      ->required()
+      ->check(CLI::IsMember({"runs", "admin"}));
+  keys_create->add_option("--name", key_name, "What the key is for, to recognise it later")
+      ->required();
+  auto* keys_list = keys->add_subcommand("list", "List API keys (never the keys themselves)");
+  keys_list->add_flag("--json", json, "Print JSON instead of a table");
+  std::string key_id;
+  auto* keys_revoke =
+      keys->add_subcommand("revoke", "Revoke an API key: it is refused from now on");
+  keys_revoke->add_option("ID", key_id, "The key's id (key_..., from `grok keys list`)")
+      ->required();
+
   grok::cli::run_task_options run_opts;
   std::optional<std::string> planner_model, solver_model, tools_list;
   std::optional<int> max_steps, max_replans;
@@ -143,8 +162,9 @@ int main(int argc, char** argv) {
   replay->add_flag("--json", replay_opts.json,
                    "Print the replay's events and then the comparison as JSON lines");
 
-  for (auto* sub : {serve, migrate, queue, stats, dead, retry, docs, docs_ingest, docs_list,
-                    docs_search, docs_remove, run, replay})
+  for (auto* sub :
+       {serve, migrate, queue, stats, dead, retry, docs, docs_ingest, docs_list, docs_search,
+        docs_remove, keys, keys_create, keys_list, keys_revoke, run, replay})
     sub->set_help_flag("--help,-h", "Show this help and exit");
 
   try {
@@ -192,6 +212,9 @@ int main(int argc, char** argv) {
     return grok::cli::run_task(cfg, run_opts);
   }
   if (*replay) return grok::cli::run_replay(cfg, replay_opts);
+  if (*keys_create) return grok::cli::run_keys_create(cfg, key_scope, key_name);
+  if (*keys_list) return grok::cli::run_keys_list(cfg, json);
+  if (*keys_revoke) return grok::cli::run_keys_revoke(cfg, key_id);
   if (*migrate) return grok::cli::run_migrate(cfg);
   if (*stats) return grok::cli::run_queue_stats(cfg, json);
   if (*dead) return grok::cli::run_queue_dead(cfg, limit, json);

@@ -20,6 +20,7 @@
 
 #include "core/clock.h"
 #include "core/result.h"
+#include "store/api_key_types.h"
 #include "store/document_types.h"
 #include "store/event_feed.h"
 #include "store/job_signal.h"
@@ -90,6 +91,14 @@ class transaction {
   [[nodiscard]] virtual result<ingest_outcome> ingest_document(const document_input& doc) = 0;
   // Deletes a document and its chunks. errc::not_found if no document has this source.
   [[nodiscard]] virtual result<void> remove_document(std::string_view source) = 0;
+
+  // --- API keys ---
+  // errc::already_exists if the id or hash is taken; errc::invalid_argument for a scope
+  // other than runs/admin, an empty or over-long name, or an empty hash.
+  [[nodiscard]] virtual result<void> insert_api_key(const api_key_record& key) = 0;
+  // Marks a key revoked at now(). errc::not_found for an unknown id; revoking a revoked
+  // key again changes nothing.
+  [[nodiscard]] virtual result<void> revoke_api_key(std::string_view id) = 0;
 };
 
 class store {
@@ -154,6 +163,13 @@ class store {
                                                                            int k) = 0;
   // Every document, by source.
   [[nodiscard]] virtual result<std::vector<document_summary>> list_documents() = 0;
+
+  // --- API keys ---
+  // Every key, revoked ones included, oldest first.
+  [[nodiscard]] virtual result<std::vector<api_key_record>> list_api_keys() = 0;
+  // The key with this hash, revoked or not (the caller decides what a revoked key means).
+  [[nodiscard]] virtual result<std::optional<api_key_record>> find_api_key(
+      std::string_view hash) = 0;
 };
 
 }  // namespace grok::store

@@ -261,6 +261,63 @@ TEST_P(runs_conformance, event_feed_delivers_committed_events_in_commit_order) {
   EXPECT_EQ(types[2], "tool.result");
 }
 
+TEST_P(runs_conformance, api_keys_insert_find_list_and_revoke) {
+  store::api_key_record k;
+  k.id = new_id("key", clock_.now());
+  k.name = "ci";
+  k.scope = "runs";
+  k.prefix = "grok_0123456";
+  k.hash = std::string(64, 'a');
+  k.created_at = clock_.now();
+  auto insert = [&](const store::api_key_record& r) {
+    return st().transact([&](store::transaction& tx) { return tx.insert_api_key(r); });
+  };
+  ASSERT_TRUE(insert(k));
+  // The same id, or another key with the same hash, is refused.
+  EXPECT_EQ(insert(k).error().code, errc::already_exists);
+  auto same_hash = k;
+  same_hash.id = new_id("key", clock_.now());
+  EXPECT_EQ(insert(same_hash).error().code, errc::already_exists);
+  // Bad values are refused before the database sees them.
+  for (auto bad : {std::string("root"), std::string("")}) {
+    auto b = k;
+    b.id = new_id("key", clock_.now());
+    b.hash = std::string(64, 'b');
+    b.scope = bad;
+    EXPECT_EQ(insert(b).error().code, errc::invalid_argument) << bad;
+  }
+  auto unnamed = k;
+  unnamed.id = new_id("key", clock_.now());
+  unnamed.hash = std::string(64, 'c');
+  unnamed.name = "";
+  EXPECT_EQ(insert(unnamed).error().code, errc::invalid_argument);
+  unnamed.name = std::string(201, 'n');
+  EXPECT_EQ(insert(unnamed).error().code, errc::invalid_argument);
+
+  auto found = st().find_api_key(k.hash);
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->id, k.id);
+  EXPECT_EQ((*found)->scope, "runs");
+  EXPECT_FALSE((*found)->revoked_at);
+  EXPECT_FALSE(*st().find_api_key(std::string(64, 'f')));
+
+  auto revoke = [&](const std::string& id) {
+    return st().transact([&](store::transaction& tx) { return tx.revoke_api_key(id); });
+  };
+  ASSERT_TRUE(revoke(k.id));
+  const auto revoked_at = (*st().find_api_key(k.hash))->revoked_at;
+  ASSERT_TRUE(revoked_at);
+  clock_.advance(millis(5000));
+  ASSERT_TRUE(revoke(k.id));  // again: the first time stands
+  EXPECT_EQ((*st().find_api_key(k.hash))->revoked_at, revoked_at);
+  EXPECT_EQ(revoke("key_missing").error().code, errc::not_found);
+
+  auto all = st().list_api_keys();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 1U);
+  EXPECT_EQ((*all)[0].hash, k.hash);
+}
+
 TEST_P(runs_conformance, steps_upsert_and_list_in_creation_order) {
   auto run = make_run();
   store::step_record s1{.id = new_id("step", clock_.now()), .run_id = run, .name = "planner"};

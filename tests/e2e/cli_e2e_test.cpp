@@ -5,6 +5,8 @@
 
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "store/open_store.h"
 #include "tests_support/process.h"
 #include "tests_support/temp_dir.h"
@@ -43,6 +45,10 @@ TEST_F(cli_e2e, version_and_help_everywhere) {
                                                          {"docs", "list", "--help"},
                                                          {"docs", "search", "--help"},
                                                          {"docs", "remove", "--help"},
+                                                         {"keys", "--help"},
+                                                         {"keys", "create", "--help"},
+                                                         {"keys", "list", "--help"},
+                                                         {"keys", "revoke", "--help"},
                                                          {"run", "--help"},
                                                          {"replay", "--help"}}) {
     auto r = grok(args);
@@ -52,17 +58,22 @@ TEST_F(cli_e2e, version_and_help_everywhere) {
 }
 
 TEST_F(cli_e2e, usage_errors_are_one_clear_line_and_exit_2) {
-  for (auto args : std::vector<std::vector<std::string>>{{},
-                                                         {"fly"},
-                                                         {"queue"},
-                                                         {"queue", "retry"},
-                                                         {"queue", "retry", "abc"},
-                                                         {"queue", "retry", "-3"},
-                                                         {"serve", "--workers", "1000"},
-                                                         {"docs"},
-                                                         {"docs", "ingest"},
-                                                         {"docs", "search"},
-                                                         {"docs", "search", "x", "-k", "0"}}) {
+  for (auto args :
+       std::vector<std::vector<std::string>>{{},
+                                             {"fly"},
+                                             {"queue"},
+                                             {"queue", "retry"},
+                                             {"queue", "retry", "abc"},
+                                             {"queue", "retry", "-3"},
+                                             {"serve", "--workers", "1000"},
+                                             {"docs"},
+                                             {"docs", "ingest"},
+                                             {"docs", "search"},
+                                             {"docs", "search", "x", "-k", "0"},
+                                             {"keys"},
+                                             {"keys", "create", "--name", "x"},
+                                             {"keys", "create", "--scope", "root", "--name", "x"},
+                                             {"keys", "revoke"}}) {
     auto r = grok(args);
     EXPECT_EQ(r.exit_code, 2) << (args.empty() ? "" : args[0]) << r.err;
     EXPECT_NE(r.err.find("grok: error:"), std::string::npos) << r.err;
@@ -234,6 +245,47 @@ TEST_F(cli_e2e, serve_refuses_a_database_from_a_newer_grok) {
   auto r = grok({"serve"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("newer than this grok binary"), std::string::npos) << r.err;
+}
+
+TEST_F(cli_e2e, keys_are_printed_once_and_listed_without_the_secret) {
+  auto created = grok({"keys", "create", "--scope", "admin", "--name", "ops laptop"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  // The key alone on stdout; what it is on stderr.
+  ASSERT_EQ(created.out.size(), 5U + 64U + 1U) << created.out;
+  const auto key = created.out.substr(0, created.out.size() - 1);
+  EXPECT_TRUE(key.starts_with("grok_")) << key;
+  EXPECT_NE(created.err.find("shown this once"), std::string::npos) << created.err;
+  EXPECT_EQ(created.err.find(key), std::string::npos);  // never echoed in full
+
+  auto listed = grok({"keys", "list", "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(listed.out.find(key), std::string::npos);  // the list never shows a key
+  auto doc = nlohmann::json::parse(listed.out);
+  ASSERT_EQ(doc.size(), 1U);
+  EXPECT_EQ(doc[0]["scope"], "admin");
+  EXPECT_EQ(doc[0]["name"], "ops laptop");
+  EXPECT_EQ(doc[0]["prefix"], key.substr(0, 12));
+  EXPECT_TRUE(doc[0]["revoked_at"].is_null());
+  // Only the hash is in the database.
+  auto st = store::open_store({.url = dir_.file("grok-data/grok.db")});
+  ASSERT_TRUE(st);
+  auto keys = (*st)->list_api_keys();
+  ASSERT_TRUE(keys);
+  EXPECT_NE((*keys)[0].hash, key);
+  EXPECT_EQ((*st)->find_api_key((*keys)[0].hash).value()->id, doc[0]["id"]);
+
+  const std::string id = doc[0]["id"];
+  auto revoked = grok({"keys", "revoke", id});
+  EXPECT_EQ(revoked.exit_code, 0) << revoked.err;
+  auto table = grok({"keys", "list"});
+  EXPECT_NE(table.out.find(id), std::string::npos);
+  EXPECT_EQ(table.out.find(key), std::string::npos);
+  auto again = grok({"keys", "list", "--json"});
+  EXPECT_FALSE(nlohmann::json::parse(again.out)[0]["revoked_at"].is_null());
+
+  auto unknown = grok({"keys", "revoke", "key_missing"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("no API key key_missing"), std::string::npos) << unknown.err;
 }
 
 }  // namespace

@@ -117,6 +117,19 @@ llm_call_record read_llm_call(const bound_statement& s) {
   return c;
 }
 
+api_key_record read_api_key(const bound_statement& s) {
+  api_key_record k;
+  k.id = s.column_text(0);
+  k.name = s.column_text(1);
+  k.scope = s.column_text(2);
+  k.prefix = s.column_text(3);
+  k.hash = s.column_text(4);
+  k.created_at = from_unix_ms(s.column_int64(5));
+  if (auto v = s.column_optional_int64(6)) k.last_used_at = from_unix_ms(*v);
+  if (auto v = s.column_optional_int64(7)) k.revoked_at = from_unix_ms(*v);
+  return k;
+}
+
 std::string placeholders(int first, std::size_t count) {
   std::string out;
   for (std::size_t i = 0; i < count; ++i) {

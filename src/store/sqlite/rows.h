@@ -1,6 +1,7 @@
 // Column lists and row readers shared by the SQLite store's read and write paths.
 #pragma once
 
+#include "store/api_key_types.h"
 #include "store/queue_types.h"
 #include "store/run_types.h"
 #include "store/sqlite/connection.h"
@@ -34,6 +35,10 @@ inline constexpr const char* k_llm_call_columns =
     "id, run_id, step_id, role, provider, model, request_hash, request, response, error, status, "
     "latency_ms, tokens_in, tokens_out, created_at";
 llm_call_record read_llm_call(const bound_statement& s);
+
+inline constexpr const char* k_api_key_columns =
+    "id, name, scope, prefix, hash, created_at, last_used_at, revoked_at";
+api_key_record read_api_key(const bound_statement& s);
 
 // "?first, ?first+1, …" for an IN list of `count` parameters.
 std::string placeholders(int first, std::size_t count);

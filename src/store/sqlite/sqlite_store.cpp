@@ -371,6 +371,25 @@ result<std::vector<llm_call_record>> sqlite_store::list_llm_calls(std::string_vi
   return collect<llm_call_record>(*stmt, read_llm_call);
 }
 
+result<std::vector<api_key_record>> sqlite_store::list_api_keys() {
+  auto r = acquire_reader();
+  if (!r) return tl::unexpected(r.error());
+  auto stmt = (*r)->prepare(std::string("SELECT ") + k_api_key_columns +
+                            " FROM api_keys ORDER BY created_at, id");
+  if (!stmt) return tl::unexpected(stmt.error());
+  return collect<api_key_record>(*stmt, read_api_key);
+}
+
+result<std::optional<api_key_record>> sqlite_store::find_api_key(std::string_view hash) {
+  auto r = acquire_reader();
+  if (!r) return tl::unexpected(r.error());
+  auto stmt =
+      (*r)->prepare(std::string("SELECT ") + k_api_key_columns + " FROM api_keys WHERE hash = ?1");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, hash);
+  return first<api_key_record>(*stmt, read_api_key);
+}
+
 result<std::vector<std::string>> sqlite_store::integrity_check() {
   auto r = acquire_reader(false);
   if (!r) return tl::unexpected(r.error());

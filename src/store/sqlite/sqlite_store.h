@@ -69,6 +69,10 @@ class sqlite_store final : public store {
                                                                    int k) override;
   [[nodiscard]] result<std::vector<document_summary>> list_documents() override;
 
+  // API keys: sqlite_api_keys.cpp
+  [[nodiscard]] result<std::vector<api_key_record>> list_api_keys() override;
+  [[nodiscard]] result<std::optional<api_key_record>> find_api_key(std::string_view hash) override;
+
   job_signal& jobs_signal() override { return signal_; }
   job_signal& events_signal() override { return events_signal_; }
   event_feed& events_feed() override { return feed_; }

@@ -42,6 +42,10 @@ class sqlite_transaction final : public transaction {
   [[nodiscard]] result<ingest_outcome> ingest_document(const document_input& doc) override;
   [[nodiscard]] result<void> remove_document(std::string_view source) override;
 
+  // API keys: sqlite_api_keys.cpp
+  [[nodiscard]] result<void> insert_api_key(const api_key_record& key) override;
+  [[nodiscard]] result<void> revoke_api_key(std::string_view id) override;
+
   // How many jobs a commit may have made claimable (or given a new due time): the workers
   // to wake.
   [[nodiscard]] std::size_t ready_jobs() const noexcept { return ready_jobs_; }
