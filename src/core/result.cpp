@@ -26,6 +26,8 @@ std::string_view to_string(errc code) noexcept {
       return "cancelled";
     case errc::unsupported:
       return "unsupported";
+    case errc::unauthenticated:
+      return "unauthenticated";
     case errc::internal:
       return "internal";
   }

@@ -24,8 +24,9 @@ enum class errc {
   unavailable,  // a dependency is down
   timeout,
   cancelled,
-  unsupported,  // e.g. a database written by a newer binary
-  internal,     // a bug: an invariant did not hold
+  unsupported,      // e.g. a database written by a newer binary
+  unauthenticated,  // missing, wrong or stale credentials (a key, a signature)
+  internal,         // a bug: an invariant did not hold
 };
 
 std::string_view to_string(errc code) noexcept;
