@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/text.h"
 #include "store/open_store.h"
 #include "tools/doc_ingest.h"
 
@@ -30,19 +31,6 @@ result<std::unique_ptr<store::store>> open_for_reading(const config& c) {
 
 std::string format_time(time_point t) {
   return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", std::chrono::floor<std::chrono::seconds>(t));
-}
-
-// One line of terminal output: a path or title with a newline would break the layout.
-std::string one_line(std::string s, std::size_t max) {
-  for (auto& ch : s) {
-    if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
-  }
-  if (s.size() > max) {
-    auto cut = max - 3;
-    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0U) == 0x80U) --cut;
-    s = s.substr(0, cut) + "...";
-  }
-  return s;
 }
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/text.h"
 #include "store/open_store.h"
 
 namespace grok::cli {
@@ -16,15 +17,6 @@ result<std::unique_ptr<store::store>> open_existing(const config& c) {
 }
 
 std::string format_time(time_point t) { return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", t); }
-
-// One line of a table cell: newlines would break the layout.
-std::string one_line(std::string s, std::size_t max) {
-  for (auto& ch : s) {
-    if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
-  }
-  if (s.size() > max) s = s.substr(0, max - 3) + "...";
-  return s;
-}
 
 }  // namespace
 

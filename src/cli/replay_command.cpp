@@ -24,6 +24,7 @@
 #include "cli/commands.h"
 #include "cli/config_loader.h"
 #include "cli/follow.h"
+#include "cli/text.h"
 #include "engine/engine.h"
 #include "engine/models.h"
 #include "llm/recorded_models.h"
@@ -131,18 +132,6 @@ class replay_models final : public engine::model_hub {
   std::map<std::string, std::string, std::less<>> requests_;
 };
 
-std::string excerpt(std::string s, std::size_t max = 120) {
-  for (auto& ch : s) {
-    if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
-  }
-  if (s.size() > max) {
-    std::size_t cut = max;
-    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0U) == 0x80U) --cut;
-    s = s.substr(0, cut) + "...";
-  }
-  return s;
-}
-
 // How one step of the replay differs from the recorded one; empty when it does not.
 std::string step_difference(const store::step_record* old_step,
                             const store::step_record* new_step) {
@@ -153,17 +142,18 @@ std::string step_difference(const store::step_record* old_step,
                        old_step->tool.value_or("-"));
   }
   if (old_step->args_json != new_step->args_json) {
-    return fmt::format("arguments {} instead of {}", excerpt(new_step->args_json),
-                       excerpt(old_step->args_json));
+    return fmt::format("arguments {} instead of {}", one_line(new_step->args_json, 120),
+                       one_line(old_step->args_json, 120));
   }
   if (old_step->status != new_step->status) {
     std::string why = fmt::format("{} instead of {}", new_step->status, old_step->status);
-    if (new_step->error) why += ": " + excerpt(*new_step->error, 300);
+    if (new_step->error) why += ": " + one_line(*new_step->error, 300);
     return why;
   }
   if (old_step->output != new_step->output) {
-    return fmt::format("output \"{}\" instead of \"{}\"", excerpt(new_step->output.value_or("")),
-                       excerpt(old_step->output.value_or("")));
+    return fmt::format("output \"{}\" instead of \"{}\"",
+                       one_line(new_step->output.value_or(""), 120),
+                       one_line(old_step->output.value_or(""), 120));
   }
   return {};
 }
@@ -281,7 +271,7 @@ int run_replay(const config& c, const replay_options& o) {
   }
   if (!first_divergence.empty() && new_r.status != old_r.status && new_r.error_message) {
     first_divergence += fmt::format(" (the replay {}: {})", to_string(new_r.status),
-                                    excerpt(*new_r.error_message, 300));
+                                    one_line(*new_r.error_message, 300));
   }
 
   if (o.json) {

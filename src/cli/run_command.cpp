@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/follow.h"
 #include "cli/runtime.h"
+#include "cli/text.h"
 #include "engine/events.h"
 
 namespace grok::cli {
@@ -23,18 +24,6 @@ namespace grok::cli {
 using json = nlohmann::json;
 
 namespace {
-
-std::string one_line(std::string s, std::size_t max) {
-  for (auto& ch : s) {
-    if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
-  }
-  if (s.size() > max) {
-    auto cut = max;
-    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0U) == 0x80U) --cut;
-    s = s.substr(0, cut) + "...";
-  }
-  return s;
-}
 
 std::string compact(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
