@@ -11,6 +11,7 @@ packages=(
   libssl-dev libcurl4-openssl-dev python3
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev \
   libkainjow-mustache-dev libgumbo-dev
+  libboost1.81-dev libhiredis-dev redis-server wrk
 )
 
 missing=()

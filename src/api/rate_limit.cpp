@@ -1,4 +1,5 @@
 #include "api/rate_limit.h"
+#include "api/rate_limiter.h"
 
 #include <algorithm>
 #include <cmath>
@@ -55,6 +56,27 @@ void token_buckets::evict_idle(time_point now) {
   for (std::size_t i = 0; i < by_age.size() / 2 + 1 && i < by_age.size(); ++i) {
     buckets_.erase(by_age[i].second);
   }
+}
+
+}  // namespace grok::api
+
+namespace grok::api {
+namespace {
+
+class local_rate_limiter final : public rate_limiter {
+ public:
+  local_rate_limiter(rate_limit_config config, const clock& c) : buckets_(config, c) {}
+  rate_decision take(std::string_view key) override { return buckets_.take(key); }
+  limiter_health health() const override { return {"in-process", false, "per-process token buckets"}; }
+
+ private:
+  token_buckets buckets_;
+};
+
+}  // namespace
+
+std::unique_ptr<rate_limiter> make_local_rate_limiter(rate_limit_config config, const clock& c) {
+  return std::make_unique<local_rate_limiter>(config, c);
 }
 
 }  // namespace grok::api

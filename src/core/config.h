@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -74,6 +75,23 @@ struct tools_config {
   std::int64_t output_max_bytes = 32 * 1024;  // a tool's output beyond this is cut
 };
 
+// The HTTP API's transport limits and policies ([http] in grok.toml).
+struct http_config {
+  std::size_t max_body_bytes = 1024 * 1024;            // larger bodies: 413
+  std::size_t max_header_bytes = 16 * 1024;            // larger request heads: 431
+  std::chrono::milliseconds header_timeout{10'000};    // to receive a whole request head
+  std::chrono::milliseconds idle_timeout{60'000};      // keep-alive connection with no request
+  int max_connections = 1024;                          // beyond: 503 and close
+  int io_threads = 0;                                  // 0: one per core, at least 2
+  std::chrono::milliseconds heartbeat{15'000};         // SSE comment / WebSocket ping when idle
+  std::chrono::milliseconds drain_timeout{10'000};     // SIGTERM: wait this long for requests
+  std::size_t stream_buffer_bytes = 1024 * 1024;       // per stream; a slower client is dropped
+  std::size_t ws_max_message_bytes = 64 * 1024;        // largest message a client may send
+  std::vector<std::string> cors_origins;               // allowed Origin values; "*" for any
+  double rate_per_second = 20;                         // per API key (token bucket)
+  double rate_burst = 40;
+};
+
 // Looks up an environment variable; empty optional when unset.
 using env_lookup = std::function<std::optional<std::string>(std::string_view)>;
 
@@ -97,6 +115,7 @@ struct config {
   llm_config llm;
   engine_config engine;
   tools_config tools;
+  http_config http;
   std::map<std::string, model_price, std::less<>> prices;
 
   // The database URL with the default applied.
