@@ -42,10 +42,12 @@ test: test-dev test-asan test-fuzz
 	@echo "all test suites passed (dev, asan and fuzz builds)"
 
 bench: release
-	@cmake --build --preset release -j $(JOBS) --target queue_bench llm_client_bench engine_bench
+	@cmake --build --preset release -j $(JOBS) --target queue_bench llm_client_bench engine_bench wrk_bench fanout_bench
 	./build/release/bench/queue_bench
 	./build/release/bench/llm_client_bench
 	./build/release/bench/engine_bench
+	./build/release/bench/wrk_bench
+	./build/release/bench/fanout_bench
 
 clean:
 	rm -rf build

@@ -23,11 +23,11 @@ using header_list = std::vector<std::pair<std::string, std::string>>;
                                                           std::string_view name) noexcept;
 
 struct http_request {
-  std::string method;      // as sent, e.g. "GET"
-  std::string target;      // path with query, as sent
-  header_list headers;     // names as sent
-  std::string body;        // already bounded by the transport's body limit
-  std::string remote;      // peer address, for logs
+  std::string method;              // as sent, e.g. "GET"
+  std::string target;              // path with query, as sent
+  header_list headers;             // names as sent
+  std::string body;                // already bounded by the transport's body limit
+  std::string remote;              // peer address, for logs
   bool websocket_upgrade = false;  // a valid WebSocket upgrade request
 
   [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const noexcept {

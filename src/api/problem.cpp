@@ -23,47 +23,77 @@ std::optional<std::string_view> find_header(const header_list& headers,
 
 int http_status_for(errc code) noexcept {
   switch (code) {
-    case errc::invalid_argument: return 400;
-    case errc::unauthenticated: return 401;
-    case errc::not_found: return 404;
+    case errc::invalid_argument:
+      return 400;
+    case errc::unauthenticated:
+      return 401;
+    case errc::not_found:
+      return 404;
     case errc::conflict:
     case errc::already_exists:
-    case errc::cancelled: return 409;
+    case errc::cancelled:
+      return 409;
     case errc::busy:
-    case errc::unavailable: return 503;
-    case errc::timeout: return 504;
-    case errc::unsupported: return 501;
+    case errc::unavailable:
+      return 503;
+    case errc::timeout:
+      return 504;
+    case errc::unsupported:
+      return 501;
     case errc::io:
     case errc::corrupt:
-    case errc::internal: return 500;
+    case errc::internal:
+      return 500;
   }
   return 500;
 }
 
 std::string_view status_title(int status) noexcept {
   switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 426: return "Upgrade Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Error";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Content";
+    case 426:
+      return "Upgrade Required";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Error";
   }
 }
 

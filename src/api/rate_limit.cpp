@@ -67,7 +67,9 @@ class local_rate_limiter final : public rate_limiter {
  public:
   local_rate_limiter(rate_limit_config config, const clock& c) : buckets_(config, c) {}
   rate_decision take(std::string_view key) override { return buckets_.take(key); }
-  limiter_health health() const override { return {"in-process", false, "per-process token buckets"}; }
+  limiter_health health() const override {
+    return {"in-process", false, "per-process token buckets"};
+  }
 
  private:
   token_buckets buckets_;

@@ -14,7 +14,7 @@
 namespace grok::api {
 
 struct limiter_health {
-  std::string backend;  // "in-process" | "redis"
+  std::string backend;    // "in-process" | "redis"
   bool degraded = false;  // Redis configured but unreachable: limiting in-process
   std::string detail;     // for /readyz and logs, e.g. "redis 127.0.0.1:6379: connection refused"
 };

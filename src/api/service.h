@@ -37,6 +37,8 @@ struct service_options {
   std::vector<std::string> cors_origins;  // exact Origin values, or "*"
   std::string signing_secret;             // empty: signing off
   std::size_t max_body_bytes = 1024 * 1024;
+  // The limiter's settings, for the RateLimit-Limit header (= burst).
+  rate_limit_config rate_limit;
 };
 
 struct service_deps {
@@ -44,7 +46,7 @@ struct service_deps {
   engine::engine& engine;
   stream_hub& hub;
   rate_limiter& limiter;
-  const clock& clock;
+  const grok::clock& clock;   // qualified: a plain `clock` here would change its meaning
   readiness_probe readiness;  // may be empty: only the database is checked
 };
 

@@ -10,6 +10,11 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/result.h"
+
+namespace grok::store {
+class store;
+}
 
 namespace grok::cli {
 
@@ -47,6 +52,12 @@ int run_task(const config& c, const run_task_options& o);
 int run_keys_create(const config& c, const std::string& scope, const std::string& name);
 int run_keys_list(const config& c, bool json);
 int run_keys_revoke(const config& c, const std::string& id);
+// Stores a new key and returns it (details on stderr).
+[[nodiscard]] result<std::string> insert_new_key(store::store& st, const std::string& scope,
+                                                 const std::string& name);
+// First start: when no key exists at all, creates an admin key and returns it (to be shown
+// once); empty when keys exist.
+[[nodiscard]] result<std::optional<std::string>> ensure_admin_key(store::store& st);
 
 struct replay_options {
   std::string run_id;

@@ -93,6 +93,36 @@ const std::vector<setting>& settings() {
        nullptr, [](config& c, std::int64_t v) { c.tools.http_timeout = millis(v); }},
       {"tools.http_max_redirects", "GROK_TOOLS_HTTP_MAX_REDIRECTS", kind::integer, 0, 20, nullptr,
        [](config& c, std::int64_t v) { c.tools.http_max_redirects = static_cast<int>(v); }},
+      {"http.max_body_bytes", "GROK_HTTP_MAX_BODY_BYTES", kind::integer, 1024, 256LL << 20, nullptr,
+       [](config& c, std::int64_t v) { c.http.max_body_bytes = static_cast<std::size_t>(v); }},
+      {"http.max_header_bytes", "GROK_HTTP_MAX_HEADER_BYTES", kind::integer, 1024, 1LL << 20,
+       nullptr,
+       [](config& c, std::int64_t v) { c.http.max_header_bytes = static_cast<std::size_t>(v); }},
+      {"http.header_timeout_ms", "GROK_HTTP_HEADER_TIMEOUT_MS", kind::millis_value, 50, 600'000,
+       nullptr, [](config& c, std::int64_t v) { c.http.header_timeout = millis(v); }},
+      {"http.idle_timeout_ms", "GROK_HTTP_IDLE_TIMEOUT_MS", kind::millis_value, 50, 86'400'000,
+       nullptr, [](config& c, std::int64_t v) { c.http.idle_timeout = millis(v); }},
+      {"http.max_connections", "GROK_HTTP_MAX_CONNECTIONS", kind::integer, 1, 1'000'000, nullptr,
+       [](config& c, std::int64_t v) { c.http.max_connections = static_cast<int>(v); }},
+      {"http.io_threads", "GROK_HTTP_IO_THREADS", kind::integer, 0, 256, nullptr,
+       [](config& c, std::int64_t v) { c.http.io_threads = static_cast<int>(v); }},
+      {"http.heartbeat_ms", "GROK_HTTP_HEARTBEAT_MS", kind::millis_value, 50, 3'600'000, nullptr,
+       [](config& c, std::int64_t v) { c.http.heartbeat = millis(v); }},
+      {"http.drain_timeout_ms", "GROK_HTTP_DRAIN_TIMEOUT_MS", kind::millis_value, 0, 600'000,
+       nullptr, [](config& c, std::int64_t v) { c.http.drain_timeout = millis(v); }},
+      {"http.stream_buffer_bytes", "GROK_HTTP_STREAM_BUFFER_BYTES", kind::integer, 4096, 1LL << 30,
+       nullptr,
+       [](config& c, std::int64_t v) { c.http.stream_buffer_bytes = static_cast<std::size_t>(v); }},
+      {"http.ws_max_message_bytes", "GROK_HTTP_WS_MAX_MESSAGE_BYTES", kind::integer, 256,
+       16LL << 20, nullptr,
+       [](config& c,
+          std::int64_t v) { c.http.ws_max_message_bytes = static_cast<std::size_t>(v); }},
+      {"http.cors_origins", "GROK_HTTP_CORS_ORIGINS", kind::list, 0, 0,
+       [](config& c, std::string v) { c.http.cors_origins = split_list(v); }},
+      {"http.rate_per_second", "GROK_HTTP_RATE_PER_SECOND", kind::integer, 1, 1'000'000, nullptr,
+       [](config& c, std::int64_t v) { c.http.rate_per_second = static_cast<double>(v); }},
+      {"http.rate_burst", "GROK_HTTP_RATE_BURST", kind::integer, 1, 10'000'000, nullptr,
+       [](config& c, std::int64_t v) { c.http.rate_burst = static_cast<double>(v); }},
       {"tools.output_max_bytes", "GROK_TOOLS_OUTPUT_MAX_BYTES", kind::integer, 256, 16LL << 20,
        nullptr, [](config& c, std::int64_t v) { c.tools.output_max_bytes = v; }},
       {"queue.lease_ms", "GROK_QUEUE_LEASE_MS", kind::millis_value, 100, 86'400'000, nullptr,
@@ -335,9 +365,9 @@ result<void> apply_table(config& into, const toml::table& table, const std::stri
     std::string name = prefix + std::string(key.str());
     const auto line = node.source().begin.line;
     const std::string where = origin + " line " + std::to_string(line);
-    if (const auto* sub = node.as_table();
-        sub != nullptr && prefix.empty() &&
-        (name == "queue" || name == "llm" || name == "engine" || name == "tools")) {
+    if (const auto* sub = node.as_table(); sub != nullptr && prefix.empty() &&
+                                           (name == "queue" || name == "llm" || name == "engine" ||
+                                            name == "tools" || name == "http")) {
       if (auto r = apply_table(into, *sub, name + ".", origin); !r) return r;
       continue;
     }
@@ -488,8 +518,13 @@ std::string describe_config(const config& c) {
       << " signing_secret=" << mask(c.signing_secret) << " queue.lease_ms=" << c.queue.lease.count()
       << " queue.max_attempts=" << c.queue.max_attempts
       << " engine.max_steps=" << c.engine.max_steps
-      << " engine.max_replans=" << c.engine.max_replans
-      << " engine.token_budget=" << c.engine.token_budget;
+      << " engine.max_replans=" << c.engine.max_replans << " engine.token_budget="
+      << c.engine.token_budget
+      // The Redis URL may hold a password: only whether it is set.
+      << " redis=" << (c.redis_url.empty() ? "(unset)" : "(set)")
+      << " http.max_body_bytes=" << c.http.max_body_bytes
+      << " http.max_connections=" << c.http.max_connections
+      << " http.cors_origins=" << c.http.cors_origins.size();
   return out.str();
 }
 

@@ -22,6 +22,34 @@ std::string optional_time(const std::optional<time_point>& t) {
 
 }  // namespace
 
+result<std::string> insert_new_key(store::store& st, const std::string& scope,
+                                   const std::string& name) {
+  auto made = generate_api_key();
+  if (!made) return tl::unexpected(made.error());
+  store::api_key_record record;
+  record.id = new_id("key", st.store_clock().now());
+  record.name = name;
+  record.scope = scope;
+  record.prefix = made->prefix;
+  record.hash = made->hash;
+  record.created_at = st.store_clock().now();
+  if (auto r = st.transact([&](store::transaction& tx) { return tx.insert_api_key(record); }); !r) {
+    return tl::unexpected(r.error());
+  }
+  std::cerr << "created " << scope << " key " << record.id << " (" << record.prefix << "…) named '"
+            << name << "'. It is shown this once: store it now.\n";
+  return made->key;
+}
+
+result<std::optional<std::string>> ensure_admin_key(store::store& st) {
+  auto keys = st.list_api_keys();
+  if (!keys) return tl::unexpected(keys.error());
+  if (!keys->empty()) return std::optional<std::string>();
+  auto key = insert_new_key(st, "admin", "first-start admin key");
+  if (!key) return tl::unexpected(key.error());
+  return std::optional<std::string>(std::move(*key));
+}
+
 int run_keys_create(const config& c, const std::string& scope, const std::string& name) {
   if (scope != "runs" && scope != "admin") {
     return report_error("--scope must be runs or admin, not '" + scope.substr(0, 40) + "'");
@@ -31,22 +59,9 @@ int run_keys_create(const config& c, const std::string& scope, const std::string
   }
   auto st = store::open_store({.url = c.effective_db()});
   if (!st) return report_error(describe(st.error()));
-  auto made = generate_api_key();
-  if (!made) return report_error(describe(made.error()));
-  store::api_key_record record;
-  record.id = new_id("key", (*st)->store_clock().now());
-  record.name = name;
-  record.scope = scope;
-  record.prefix = made->prefix;
-  record.hash = made->hash;
-  record.created_at = (*st)->store_clock().now();
-  if (auto r = (*st)->transact([&](store::transaction& tx) { return tx.insert_api_key(record); });
-      !r) {
-    return report_error(describe(r.error()));
-  }
-  std::cerr << "created " << scope << " key " << record.id << " (" << record.prefix << "…) named '"
-            << name << "'. It is shown this once: store it now.\n";
-  std::cout << made->key << "\n" << std::flush;
+  auto key = insert_new_key(**st, scope, name);
+  if (!key) return report_error(describe(key.error()));
+  std::cout << *key << "\n" << std::flush;
   return k_exit_ok;
 }
 

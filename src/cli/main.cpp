@@ -56,9 +56,15 @@ int main(int argc, char** argv) {
 
   int workers = -1;
   auto* serve = app.add_subcommand(
-      "serve", "Start the server: opens and migrates the store, runs the workers");
+      "serve",
+      "Start the server: opens and migrates the store, runs the workers and the HTTP API "
+      "(REST, SSE, WebSocket); prints an admin key on first start");
   serve->add_option("--workers", workers, "Number of worker threads (default 4)")
       ->check(CLI::Range(0, 256));
+  std::optional<std::string> listen;
+  serve->add_option("--listen", listen,
+                    "Address of the HTTP API, HOST:PORT (default 127.0.0.1:8080; port 0 picks "
+                    "a free one)");
 
   auto* migrate =
       app.add_subcommand("migrate", "Apply pending database schema migrations and exit");
@@ -183,6 +189,7 @@ int main(int argc, char** argv) {
   if (flags.db) request.flags["db"] = *flags.db;
   if (flags.log_level) request.flags["log_level"] = *flags.log_level;
   if (workers >= 0) request.flags["workers"] = std::to_string(workers);
+  if (listen) request.flags["listen"] = *listen;
 
   auto loaded = grok::cli::load_config(request);
   if (!loaded) return grok::cli::report_error(loaded.error().message);

@@ -1,20 +1,39 @@
-// `grok serve`: open and migrate the store, run the workers, wait for SIGINT/SIGTERM,
-// drain, exit.
+// `grok serve`: open and migrate the store, run the workers and the HTTP API, wait for
+// SIGINT/SIGTERM, drain, exit.
 #include <pthread.h>
 #include <signal.h>
 
 #include <filesystem>
+#include <iostream>
 
 #include <spdlog/spdlog.h>
 
+#include "api/rate_limiter.h"
+#include "api/redis_rate_limiter.h"
+#include "api/service.h"
+#include "api/stream_hub.h"
 #include "cli/commands.h"
 #include "cli/config_loader.h"
+#include "cli/model_probe.h"
 #include "cli/runtime.h"
 #include "core/version.h"
+#include "http/server.h"
 #include "queue/worker_pool.h"
 #include "store/open_store.h"
 
 namespace grok::cli {
+namespace {
+
+// The shared Redis limiter when GROK_REDIS_URL is set (it starts degraded, limiting
+// in-process, while Redis is unreachable), else in-process buckets.
+result<std::unique_ptr<api::rate_limiter>> make_limiter(const config& c, const clock& clk) {
+  const api::rate_limit_config limits{.per_second = c.http.rate_per_second,
+                                      .burst = c.http.rate_burst};
+  if (c.redis_url.empty()) return api::make_local_rate_limiter(limits, clk);
+  return api::make_redis_rate_limiter(c.redis_url, limits, clk);
+}
+
+}  // namespace
 
 int run_serve(const config& c) {
   // Block the stop signals before any thread starts, so every thread inherits the mask
@@ -28,16 +47,53 @@ int run_serve(const config& c) {
   spdlog::info("grok {} starting: {}", k_version, describe_config(c));
   auto rt = make_runtime(c);
   if (!rt) return report_error(describe(rt.error()));
+  auto& st = *(*rt)->store;
+
+  auto first_key = ensure_admin_key(st);
+  if (!first_key) return report_error(describe(first_key.error()));
+  if (*first_key) {
+    // Shown once: alone on stdout so that a script can capture it.
+    std::cerr << "no API key existed: created an admin key. It is printed once on stdout; "
+                 "create more with `grok keys create`.\n";
+    std::cout << **first_key << "\n" << std::flush;
+  }
+
+  auto limiter = make_limiter(c, st.store_clock());
+  if (!limiter) return report_error(describe(limiter.error()));
+  api::stream_hub hub(st, {.max_buffer_bytes = c.http.stream_buffer_bytes});
+  model_probe models(c.llm_base_url);
+  api::service service(
+      {.store = st,
+       .engine = *(*rt)->engine,
+       .hub = hub,
+       .limiter = **limiter,
+       .clock = st.store_clock(),
+       .readiness = [&models] { return std::vector<api::readiness_check>{models.check()}; }},
+      {.cors_origins = c.http.cors_origins,
+       .signing_secret = c.signing_secret,
+       .max_body_bytes = c.http.max_body_bytes,
+       .rate_limit = {.per_second = c.http.rate_per_second, .burst = c.http.rate_burst}});
+  auto server = http::server::start(c.listen, c.http,
+                                    [&service](api::http_request& r) { return service.handle(r); });
+  if (!server) return report_error(describe(server.error()));
+
   auto& workers = *(*rt)->workers;
   // Unfinished runs resume here: their jobs are in the queue (leases of a process that
   // died expire and are claimed again).
   workers.start();
-  spdlog::info("ready: database {}, {} worker(s); send SIGINT or SIGTERM to stop", c.effective_db(),
-               c.workers);
+  spdlog::info(
+      "ready: listening on {} (port {}), database {}, {} worker(s); send SIGINT or "
+      "SIGTERM to stop",
+      c.listen, (*server)->port(), c.effective_db(), c.workers);
 
   int received = 0;
   sigwait(&stop_signals, &received);
-  spdlog::info("received {}, draining workers", received == SIGINT ? "SIGINT" : "SIGTERM");
+  spdlog::info("received {}, draining requests, streams and workers",
+               received == SIGINT ? "SIGINT" : "SIGTERM");
+  // Streams end first (SSE ends, WebSocket closes 1001) so that the transport's drain
+  // does not wait for them; in-flight requests finish; then the workers stop.
+  hub.shutdown();
+  (*server)->stop();
   workers.stop();
   const auto counters = workers.counters();
   spdlog::info("stopped cleanly: {} job(s) done, {} retried, {} dead-lettered", counters.succeeded,

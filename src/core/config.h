@@ -77,18 +77,18 @@ struct tools_config {
 
 // The HTTP API's transport limits and policies ([http] in grok.toml).
 struct http_config {
-  std::size_t max_body_bytes = 1024 * 1024;            // larger bodies: 413
-  std::size_t max_header_bytes = 16 * 1024;            // larger request heads: 431
-  std::chrono::milliseconds header_timeout{10'000};    // to receive a whole request head
-  std::chrono::milliseconds idle_timeout{60'000};      // keep-alive connection with no request
-  int max_connections = 1024;                          // beyond: 503 and close
-  int io_threads = 0;                                  // 0: one per core, at least 2
-  std::chrono::milliseconds heartbeat{15'000};         // SSE comment / WebSocket ping when idle
-  std::chrono::milliseconds drain_timeout{10'000};     // SIGTERM: wait this long for requests
-  std::size_t stream_buffer_bytes = 1024 * 1024;       // per stream; a slower client is dropped
-  std::size_t ws_max_message_bytes = 64 * 1024;        // largest message a client may send
-  std::vector<std::string> cors_origins;               // allowed Origin values; "*" for any
-  double rate_per_second = 20;                         // per API key (token bucket)
+  std::size_t max_body_bytes = 1024 * 1024;          // larger bodies: 413
+  std::size_t max_header_bytes = 16 * 1024;          // larger request heads: 431
+  std::chrono::milliseconds header_timeout{10'000};  // to receive a whole request head
+  std::chrono::milliseconds idle_timeout{60'000};    // keep-alive connection with no request
+  int max_connections = 1024;                        // beyond: 503 and close
+  int io_threads = 0;                                // 0: one per core, at least 2
+  std::chrono::milliseconds heartbeat{15'000};       // SSE comment / WebSocket ping when idle
+  std::chrono::milliseconds drain_timeout{10'000};   // SIGTERM: wait this long for requests
+  std::size_t stream_buffer_bytes = 1024 * 1024;     // per stream; a slower client is dropped
+  std::size_t ws_max_message_bytes = 64 * 1024;      // largest message a client may send
+  std::vector<std::string> cors_origins;             // allowed Origin values; "*" for any
+  double rate_per_second = 20;                       // per API key (token bucket)
   double rate_burst = 40;
 };
 

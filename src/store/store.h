@@ -121,6 +121,10 @@ class store {
 
   [[nodiscard]] virtual result<std::optional<run_record>> get_run(std::string_view id) = 0;
   [[nodiscard]] virtual result<std::vector<run_record>> list_runs(const run_page_request& req) = 0;
+  // The run that API key `owner_key_id` created with Idempotency-Key `key`, if any (the pair
+  // is unique: a second insert_run with it is errc::already_exists).
+  [[nodiscard]] virtual result<std::optional<run_record>> find_run_by_idempotency_key(
+      std::string_view owner_key_id, std::string_view key) = 0;
   [[nodiscard]] virtual result<std::vector<step_record>> list_steps(std::string_view run_id) = 0;
   // Events of a run with seq > after, in order, at most `limit`.
   [[nodiscard]] virtual result<std::vector<event_record>> events_after(std::string_view run_id,

@@ -87,6 +87,36 @@ TEST_P(runs_conformance, idempotency_key_is_unique_per_owner) {
   EXPECT_EQ(dup.error().code, errc::already_exists);
 }
 
+TEST_P(runs_conformance, run_is_found_by_owner_and_idempotency_key) {
+  auto insert = [&](const std::string& owner, std::optional<std::string> key) {
+    run_record r;
+    r.id = new_id("run", clock_.now());
+    r.input = "task of " + owner;
+    r.owner_key_id = owner;
+    r.idempotency_key = std::move(key);
+    r.request_hash = "hash-" + owner;
+    r.created_at = clock_.now();
+    EXPECT_TRUE(st().transact([&](store::transaction& tx) { return tx.insert_run(r); }));
+    return r.id;
+  };
+  const auto a = insert("key_a", "k1");
+  const auto b = insert("key_b", "k1");
+  insert("key_a", std::nullopt);
+
+  auto found = st().find_run_by_idempotency_key("key_a", "k1");
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->id, a);
+  EXPECT_EQ((*found)->request_hash, "hash-key_a");
+  EXPECT_EQ((*found)->idempotency_key, "k1");
+  auto other = st().find_run_by_idempotency_key("key_b", "k1");
+  ASSERT_TRUE(other && *other);
+  EXPECT_EQ((*other)->id, b);
+
+  EXPECT_FALSE(*st().find_run_by_idempotency_key("key_a", "k2"));
+  EXPECT_FALSE(*st().find_run_by_idempotency_key("key_c", "k1"));
+  EXPECT_FALSE(*st().find_run_by_idempotency_key("key_a", ""));
+}
+
 TEST_P(runs_conformance, update_run_changes_status_answer_and_usage) {
   auto id = make_run();
   auto r = **st().get_run(id);

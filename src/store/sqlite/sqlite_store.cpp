@@ -315,6 +315,19 @@ result<std::vector<run_record>> sqlite_store::list_runs(const run_page_request& 
   return collect<run_record>(*stmt, read_run);
 }
 
+result<std::optional<run_record>> sqlite_store::find_run_by_idempotency_key(
+    std::string_view owner_key_id, std::string_view key) {
+  auto r = acquire_reader();
+  if (!r) return tl::unexpected(r.error());
+  // The conditions match the partial index runs_idempotency, so the lookup uses it.
+  auto stmt = (*r)->prepare(std::string("SELECT ") + k_run_columns +
+                            " FROM runs WHERE owner_key_id = ?1 AND idempotency_key = ?2 "
+                            "AND idempotency_key IS NOT NULL");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, owner_key_id).bind(2, key);
+  return first<run_record>(*stmt, read_run);
+}
+
 result<std::vector<step_record>> sqlite_store::list_steps(std::string_view run_id) {
   auto r = acquire_reader();
   if (!r) return tl::unexpected(r.error());

@@ -54,6 +54,8 @@ class sqlite_store final : public store {
 
   [[nodiscard]] result<std::optional<run_record>> get_run(std::string_view id) override;
   [[nodiscard]] result<std::vector<run_record>> list_runs(const run_page_request& req) override;
+  [[nodiscard]] result<std::optional<run_record>> find_run_by_idempotency_key(
+      std::string_view owner_key_id, std::string_view key) override;
   [[nodiscard]] result<std::vector<step_record>> list_steps(std::string_view run_id) override;
   [[nodiscard]] result<std::vector<event_record>> events_after(std::string_view run_id,
                                                                std::int64_t after,

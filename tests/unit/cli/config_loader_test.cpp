@@ -52,6 +52,29 @@ TEST(config_loader, file_then_environment_then_flags) {
   EXPECT_EQ(c->queue.max_attempts, 7);
 }
 
+TEST(config_loader, http_limits_come_from_the_http_table_and_the_environment) {
+  temp_dir dir;
+  auto path = write(dir, "grok.toml",
+                    "[http]\nmax_body_bytes = 2048\ncors_origins = [\"http://a.test\", "
+                    "\"http://b.test\"]\nheader_timeout_ms = 500\n");
+  auto c = load_config({.config_path = path,
+                        .flags = {},
+                        .env = env_of({{"GROK_HTTP_MAX_CONNECTIONS", "7"},
+                                       {"GROK_REDIS_URL", "redis://:pw@127.0.0.1:1/0"}})});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->http.max_body_bytes, 2048U);
+  EXPECT_EQ(c->http.header_timeout, 500ms);
+  EXPECT_EQ(c->http.max_connections, 7);
+  EXPECT_EQ(c->http.cors_origins, (std::vector<std::string>{"http://a.test", "http://b.test"}));
+  // The Redis URL can carry a password: never printed.
+  EXPECT_EQ(describe_config(*c).find("pw@"), std::string::npos);
+  auto bad = load_config({.config_path = std::nullopt,
+                          .flags = {},
+                          .env = env_of({{"GROK_HTTP_MAX_BODY_BYTES", "12"}})});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("GROK_HTTP_MAX_BODY_BYTES"), std::string::npos);
+}
+
 TEST(config_loader, grok_config_names_the_file) {
   temp_dir dir;
   auto path = write(dir, "other.toml", "solver_model = \"qwen2.5:7b\"\n");
