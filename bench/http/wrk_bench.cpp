@@ -164,31 +164,31 @@ int main(int argc, char** argv) {
     die("could not create a run: " + created);
   }
   std::smatch m;
-  if (!std::regex_search(created, m, std::regex(R"("id"\s*:\s*"(run_[0-9A-Za-z]+)")"))) {
+  if (!std::regex_search(created, m, std::regex(R"re("id"\s*:\s*"(run_[0-9A-Za-z]+)")re"))) {
     kill(pid, SIGKILL);
     die("no run id in: " + created);
-}
-const auto run_url = base + "/v1/runs/" + m[1].str();
-std::string body;
-http("GET", run_url, key, "", &body);
+  }
+  const auto run_url = base + "/v1/runs/" + m[1].str();
+  std::string body;
+  http("GET", run_url, key, "", &body);
 
-std::printf("http: wrk, %d connections, %d threads, %d s each, against grok serve on loopback\n",
-            connections, threads, seconds);
-auto baseline = run_wrk(base + "/healthz", key, threads, connections, seconds);
-std::printf("  GET /healthz (baseline)  %10.0f req/s  p50 %-9s p99 %-9s non-2xx %s\n",
-            baseline.requests_per_s, baseline.p50.c_str(), baseline.p99.c_str(),
-            baseline.non_2xx.c_str());
-auto runs = run_wrk(run_url, key, threads, connections, seconds);
-std::printf(
-    "  GET /v1/runs/{id}        %10.0f req/s  p50 %-9s p99 %-9s non-2xx %s  (%.1f%% of "
-    "baseline; body %zu bytes)\n",
-    runs.requests_per_s, runs.p50.c_str(), runs.p99.c_str(), runs.non_2xx.c_str(),
-    100.0 * runs.requests_per_s / baseline.requests_per_s, body.size());
+  std::printf("http: wrk, %d connections, %d threads, %d s each, against grok serve on loopback\n",
+              connections, threads, seconds);
+  auto baseline = run_wrk(base + "/healthz", key, threads, connections, seconds);
+  std::printf("  GET /healthz (baseline)  %10.0f req/s  p50 %-9s p99 %-9s non-2xx %s\n",
+              baseline.requests_per_s, baseline.p50.c_str(), baseline.p99.c_str(),
+              baseline.non_2xx.c_str());
+  auto runs = run_wrk(run_url, key, threads, connections, seconds);
+  std::printf(
+      "  GET /v1/runs/{id}        %10.0f req/s  p50 %-9s p99 %-9s non-2xx %s  (%.1f%% of "
+      "baseline; body %zu bytes)\n",
+      runs.requests_per_s, runs.p50.c_str(), runs.p99.c_str(), runs.non_2xx.c_str(),
+      100.0 * runs.requests_per_s / baseline.requests_per_s, body.size());
 
-kill(pid, SIGTERM);
-int status = 0;
-waitpid(pid, &status, 0);
-std::error_code ec;
-std::filesystem::remove_all(dir, ec);
-return 0;
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return 0;
 }

@@ -41,8 +41,8 @@ struct world {
 world& the_world() {
   static world* w = [] {
     auto* made = new world;
-    made->dir = std::filesystem::temp_directory_path() /
-                ("grok-http-fuzz-" + std::to_string(::getpid()));
+    made->dir =
+        std::filesystem::temp_directory_path() / ("grok-http-fuzz-" + std::to_string(::getpid()));
     std::filesystem::create_directories(made->dir);
     config c;
     c.data_dir = made->dir.string();
@@ -67,9 +67,8 @@ world& the_world() {
                           .limiter = *made->limiter,
                           .clock = st.store_clock(),
                           .readiness = nullptr},
-        api::service_options{.cors_origins = {"http://ui.test"},
-                             .signing_secret = {},
-                             .max_body_bytes = 64 * 1024});
+        api::service_options{
+            .cors_origins = {"http://ui.test"}, .signing_secret = {}, .max_body_bytes = 64 * 1024});
     engine::create_run_request req;
     req.input = "fuzz";
     req.options = nlohmann::json::object();

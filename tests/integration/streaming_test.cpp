@@ -51,7 +51,7 @@ class streaming : public ::testing::Test {
     c.workers = 0;
     c.llm_base_url = "http://127.0.0.1:9/v1";  // never called: no workers
     c.http.stream_buffer_bytes = stream_buffer_bytes;
-    c.http.heartbeat = 200ms;
+    c.http.heartbeat = 30s;  // no ping in the way of the slow-consumer test
     auto rt = cli::make_runtime(c);
     ASSERT_TRUE(rt) << rt.error().message;
     rt_ = std::move(*rt);
