@@ -43,10 +43,12 @@ struct run_task_options {
   nlohmann::json options;             // run options, as in POST /v1/runs
   bool json = false;                  // print events as NDJSON
   bool approve = false;               // approve the plan without asking
-  std::optional<std::string> server;  // --server URL (needs the HTTP API)
+  std::optional<std::string> server;  // --server URL: run it on that GROK server
 };
 // `grok run`: exit 0 when the run completed, 1 when it failed, 130 when interrupted.
 int run_task(const config& c, const run_task_options& o);
+// `grok run --server URL`: the same through a server's HTTP API (key from GROK_API_KEY).
+int run_task_remote(const config& c, const run_task_options& o);
 
 // `grok keys`: create prints the key alone on stdout (details on stderr).
 int run_keys_create(const config& c, const std::string& scope, const std::string& name);

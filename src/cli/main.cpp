@@ -144,7 +144,9 @@ int main(int argc, char** argv) {
       "run", "Run a task here, on the local data directory, and show its progress live");
   run->add_option("TASK", run_opts.task, "What to do, in words")->required();
   run->add_flag("--json", run_opts.json, "Print every event as one JSON line (NDJSON)");
-  run->add_option("--server", run_opts.server, "Submit to a GROK server at this URL instead");
+  run->add_option("--server", run_opts.server,
+                  "Run the task on the GROK server at this URL (e.g. http://127.0.0.1:8080) "
+                  "instead of locally; the API key comes from GROK_API_KEY");
   run->add_option("--planner-model", planner_model, "Model that writes the plan");
   run->add_option("--solver-model", solver_model, "Model that writes the answer");
   run->add_option("--tools", tools_list, "Comma-separated tools the plan may use (default all)");

@@ -1,8 +1,6 @@
-// Converting between Beast messages and the plain api:: types, and the small I/O steps
-// every connection shares: writing a transport-generated problem response and closing a
-// socket without losing what was just written. Private to src/http.
-// Thread-safety: the functions touch only their arguments; a stream must be used from its
-// own strand.
+// The small I/O steps every connection shares: writing a transport-generated problem response and
+// closing a socket without losing what was just written. Private to src/http. Thread-safety: the
+// functions touch only their arguments; a stream must be used from its own strand.
 #pragma once
 
 #include <chrono>
@@ -13,31 +11,12 @@
 
 #include "api/http_types.h"
 #include "http/beast.h"
+#include "http/message.h"
 
 namespace grok::http {
 
-using beast_request = bhttp::request<bhttp::string_body>;
-
 // Bytes a lingering close reads and discards at most before it gives up.
 inline constexpr std::size_t k_linger_bytes = 1024 * 1024;
-
-// The request as the handler sees it; moves the body out of `req`.
-[[nodiscard]] api::http_request to_api_request(beast_request& req, const std::string& remote);
-
-// Copies the handler's headers into `fields`, skipping the framing headers the transport
-// owns (Content-Length, Transfer-Encoding, Connection, Upgrade, ...) and any name or value
-// that could split the message (CR, LF, NUL).
-void apply_headers(bhttp::fields& fields, const api::header_list& headers);
-
-// The status line for `status`; out-of-range codes become 500 (logged).
-void set_status(bhttp::response_header<>& head, int status);
-
-// The whole response for a handler's (or the transport's) answer. For HEAD requests the
-// Content-Length of the body is kept and the body dropped.
-[[nodiscard]] bhttp::response<bhttp::string_body> to_beast_response(api::http_response res,
-                                                                    unsigned version,
-                                                                    bool keep_alive,
-                                                                    bool head_only);
 
 // Writes a problem+json response with Connection: close (fresh request id). Returns false
 // when the write failed.

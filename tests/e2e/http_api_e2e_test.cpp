@@ -155,6 +155,34 @@ TEST_F(http_api_e2e, a_run_created_over_http_streams_to_its_end_and_resumes) {
   EXPECT_EQ(data[0]["seq"], 3);
 }
 
+TEST_F(http_api_e2e, grok_run_with_server_runs_the_task_through_the_api) {
+  start();
+  const std::vector<std::string> cmd = {testing::program_path("grok"), "run", "--server",
+                                        server_->url(), "What is 6 times 7, plus one?"};
+  auto r = testing::run_program(cmd, {{"GROK_API_KEY", alice_}});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "The answer is 43.\n");
+  EXPECT_NE(r.err.find("plan (2 steps):"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("completed · tokens"), std::string::npos) << r.err;
+  // The run belongs to that key.
+  auto mine = api_call("GET", url("/v1/runs"), {bearer(alice_)}).json();
+  ASSERT_EQ(mine["data"].size(), 1U);
+  EXPECT_EQ(mine["data"][0]["status"], "completed");
+
+  auto json_lines = testing::run_program(
+      {testing::program_path("grok"), "run", "--json", "--server", server_->url(), "Again."},
+      {{"GROK_API_KEY", alice_}});
+  EXPECT_EQ(json_lines.exit_code, 0) << json_lines.err;
+  EXPECT_NE(json_lines.out.find("\"event\":\"run.completed\""), std::string::npos);
+
+  auto no_key = testing::run_program(cmd, {{"GROK_API_KEY", ""}});
+  EXPECT_EQ(no_key.exit_code, 1);
+  EXPECT_NE(no_key.err.find("GROK_API_KEY"), std::string::npos) << no_key.err;
+  auto wrong_key = testing::run_program(cmd, {{"GROK_API_KEY", "grok_nope"}});
+  EXPECT_EQ(wrong_key.exit_code, 1);
+  EXPECT_NE(wrong_key.err.find("HTTP 401"), std::string::npos) << wrong_key.err;
+}
+
 TEST_F(http_api_e2e, first_start_prints_an_admin_key_that_works) {
   grok_server server(env_);
   server.start();

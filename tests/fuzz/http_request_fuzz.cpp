@@ -1,6 +1,6 @@
 // Fuzzes the HTTP API's request path end to end without sockets: raw bytes are parsed as
 // an HTTP/1.1 request by Beast under the server's limits, converted as the transport does
-// (http/wire.h), and handled by the real service (routing, auth, rate limits, query and
+// (http/message.h), and handled by the real service (routing, auth, rate limits, query and
 // body parsing, JSON Schema validation, the route handlers) over a real SQLite store.
 //
 // So that inputs reach past authentication, the bearer tokens "A" and "R" are replaced by
@@ -20,10 +20,13 @@
 #include "api/rate_limiter.h"
 #include "api/service.h"
 #include "api/stream_hub.h"
-#include "cli/commands.h"
-#include "cli/runtime.h"
+#include "core/api_key.h"
 #include "core/ids.h"
-#include "http/wire.h"
+#include "engine/engine.h"
+#include "engine/models.h"
+#include "http/message.h"
+#include "store/open_store.h"
+#include "tools/builtin.h"
 
 namespace {
 
@@ -31,13 +34,36 @@ using namespace grok;
 
 struct world {
   std::filesystem::path dir;
-  std::unique_ptr<cli::runtime> rt;
+  std::unique_ptr<store::store> store;
+  std::unique_ptr<tools::tool_registry> tools;
+  std::unique_ptr<engine::model_hub> models;
+  std::unique_ptr<engine::engine> engine;
   std::unique_ptr<api::rate_limiter> limiter;
   std::unique_ptr<api::stream_hub> hub;
   std::unique_ptr<api::service> service;
   std::string admin_key, runs_key, run_id;
 };
 
+template <class T>
+T must(result<T> r) {
+  if (!r) std::abort();
+  return std::move(*r);
+}
+
+std::string add_key(store::store& st, const std::string& scope) {
+  auto made = must(generate_api_key());
+  store::api_key_record k;
+  k.id = new_id("key", st.store_clock().now());
+  k.name = "fuzz-" + scope;
+  k.scope = scope;
+  k.prefix = made.prefix;
+  k.hash = made.hash;
+  k.created_at = st.store_clock().now();
+  if (!st.transact([&](store::transaction& tx) { return tx.insert_api_key(k); })) std::abort();
+  return made.key;
+}
+
+// The pieces `grok serve` wires, without workers (nothing runs) and without sockets.
 world& the_world() {
   static world* w = [] {
     auto* made = new world;
@@ -46,23 +72,23 @@ world& the_world() {
     std::filesystem::create_directories(made->dir);
     config c;
     c.data_dir = made->dir.string();
-    c.workers = 0;
     c.llm_base_url = "http://127.0.0.1:9/v1";  // never called: no workers run
-    auto rt = cli::make_runtime(c);
-    if (!rt) std::abort();
-    made->rt = std::move(*rt);
-    auto& st = *made->rt->store;
-    auto admin = cli::insert_new_key(st, "admin", "fuzz-admin");
-    auto runs = cli::insert_new_key(st, "runs", "fuzz-runs");
-    if (!admin || !runs) std::abort();
-    made->admin_key = *admin;
-    made->runs_key = *runs;
+    made->store = must(store::open_store({.url = c.effective_db()}));
+    auto& st = *made->store;
+    made->tools = std::make_unique<tools::tool_registry>(c.tools.output_max_bytes);
+    if (!tools::add_builtin_tools(*made->tools, c, st)) std::abort();
+    made->models = std::make_unique<engine::configured_models>(
+        c, [](std::string_view) -> std::optional<std::string> { return std::nullopt; });
+    made->engine = must(engine::engine::create(st, *made->tools, *made->models,
+                                               engine::engine_options::from_config(c)));
+    made->admin_key = add_key(st, "admin");
+    made->runs_key = add_key(st, "runs");
     made->limiter =
         api::make_local_rate_limiter({.per_second = 1e9, .burst = 1e9}, st.store_clock());
     made->hub = std::make_unique<api::stream_hub>(st, api::stream_limits{});
     made->service = std::make_unique<api::service>(
         api::service_deps{.store = st,
-                          .engine = *made->rt->engine,
+                          .engine = *made->engine,
                           .hub = *made->hub,
                           .limiter = *made->limiter,
                           .clock = st.store_clock(),
@@ -72,9 +98,7 @@ world& the_world() {
     engine::create_run_request req;
     req.input = "fuzz";
     req.options = nlohmann::json::object();
-    auto run = made->rt->engine->create_run(req);
-    if (!run) std::abort();
-    made->run_id = run->id;
+    made->run_id = must(made->engine->create_run(req)).id;
     return made;
   }();
   return *w;
