@@ -1,14 +1,18 @@
 // bench/http/fanout: live event delivery to many streaming clients. One run, N SSE and N
 // WebSocket subscribers (default 1,000 each) connected over loopback to the real HTTP
 // transport, stream hub and API; then E events (default 1,000) are stored one transaction
-// each. Prints events/s delivered (all clients together) and the p50/p99/max delivery
-// latency from just before the event's transaction to the client having read it.
+// each, twice:
+//   - burst: as fast as the store takes them. Prints messages/s delivered (all clients
+//     together: the fan-out's capacity) and the latency, which is then queueing;
+//   - paced: at --rate events/s (default 50, i.e. 100,000 messages/s to 2,000 clients,
+//     below that capacity). Prints the delivery latency of a server that keeps up.
+// Latency is from just before the event's transaction to the client having read it.
 //
 // The server (transport, hub, API, SQLite store) runs in this process on its own io
 // threads; the clients run on one more thread. The two compete for the same cores, like a
 // server whose clients are on the same box.
 //
-// usage: fanout_bench [--sse N] [--ws N] [--events N]
+// usage: fanout_bench [--sse N] [--ws N] [--events N] [--rate EVENTS_PER_S]
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -200,18 +204,21 @@ std::int64_t percentile(std::vector<std::int64_t>& v, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t sse_count = 1000, ws_count = 1000, events = 1000;
+  std::size_t sse_count = 1000, ws_count = 1000, events = 1000, rate = 50;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const auto value = static_cast<std::size_t>(std::strtoull(argv[i + 1], nullptr, 10));
-    if (flag == "--sse")
+    if (flag == "--sse") {
       sse_count = value;
-    else if (flag == "--ws")
+    } else if (flag == "--ws") {
       ws_count = value;
-    else if (flag == "--events")
+    } else if (flag == "--events") {
       events = value;
-    else
-      die("unknown flag " + flag + " (use --sse N --ws N --events N)");
+    } else if (flag == "--rate") {
+      rate = std::max<std::size_t>(value, 1);
+    } else {
+      die("unknown flag " + flag + " (use --sse N --ws N --events N --rate N)");
+    }
   }
   rlimit files{};
   getrlimit(RLIMIT_NOFILE, &files);
@@ -268,9 +275,11 @@ int main(int argc, char** argv) {
     clients.push_back(std::make_unique<client_state>());
     auto& me = *clients.back();
     if (i < sse_count) {
-      net::co_spawn(clients_io, sse_client(ep, target, *key, me, counters, events), net::detached);
+      net::co_spawn(clients_io, sse_client(ep, target, *key, me, counters, 2 * events),
+                    net::detached);
     } else {
-      net::co_spawn(clients_io, ws_client(ep, run.id, *key, me, counters, events), net::detached);
+      net::co_spawn(clients_io, ws_client(ep, run.id, *key, me, counters, 2 * events),
+                    net::detached);
     }
   }
   std::thread client_thread([&] { clients_io.run(); });
@@ -285,52 +294,82 @@ int main(int argc, char** argv) {
   if (counters.failed > 0)
     die(std::to_string(counters.failed.load()) + " clients failed to connect");
 
-  // Store the events, one transaction each, as the engine would.
-  const auto start_ns = now_ns();
-  for (std::size_t i = 0; i < events; ++i) {
-    auto r = st.transact([&](store::transaction& tx) -> result<void> {
-      auto draft =
-          engine::make_event(run.id, "bench.tick", tx.now(), {{"t_ns", now_ns()}, {"i", i}});
-      auto seq = tx.append_event(draft);
-      if (!seq) return tl::unexpected(seq.error());
-      return {};
-    });
-    if (!r) die(describe(r.error()));
-  }
-  const auto stored_ns = now_ns();
-  const auto expected = static_cast<std::int64_t>(events) * total_clients;
-  while (counters.received < expected && counters.failed == 0) {
-    if (now_ns() - stored_ns > 120'000'000'000LL) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  const auto end_ns = counters.last_receive_ns.load();
+  // Stores `n` events, one transaction each as the engine would, `interval` apart (zero:
+  // back to back), and waits until every client has them. Returns {first store, last read}.
+  const auto total = static_cast<std::int64_t>(total_clients);
+  auto run_phase = [&](std::size_t n, std::chrono::nanoseconds interval,
+                       std::int64_t received_before) {
+    const auto start_ns = now_ns();
+    auto next = steady::now();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (interval.count() > 0) {
+        std::this_thread::sleep_until(next);
+        next += interval;
+      }
+      auto r = st.transact([&](store::transaction& tx) -> result<void> {
+        auto draft =
+            engine::make_event(run.id, "bench.tick", tx.now(), {{"t_ns", now_ns()}, {"i", i}});
+        auto seq = tx.append_event(draft);
+        if (!seq) return tl::unexpected(seq.error());
+        return {};
+      });
+      if (!r) die(describe(r.error()));
+    }
+    const auto stored_ns = now_ns();
+    const auto expected = received_before + static_cast<std::int64_t>(n) * total;
+    while (counters.received < expected && counters.failed == 0) {
+      if (now_ns() - stored_ns > 180'000'000'000LL) die("clients did not receive everything");
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return std::pair<std::int64_t, std::int64_t>{start_ns, counters.last_receive_ns.load()};
+  };
+  const auto burst = run_phase(events, std::chrono::nanoseconds(0), 0);
+  const auto paced = run_phase(events, std::chrono::nanoseconds(1'000'000'000 / rate),
+                               static_cast<std::int64_t>(events) * total);
   const auto stats = hub.current_stats();
 
   (*server)->stop();
   clients_io.stop();
   client_thread.join();
 
-  std::vector<std::int64_t> all;
-  all.reserve(static_cast<std::size_t>(expected));
-  for (auto& cl : clients) all.insert(all.end(), cl->latencies.begin(), cl->latencies.end());
-  const double seconds = static_cast<double>(end_ns - start_ns) / 1e9;
-  const double store_s = static_cast<double>(stored_ns - start_ns) / 1e9;
-  std::printf("fan-out: %zu SSE + %zu WebSocket subscribers on one run, %zu events\n", sse_count,
-              ws_count, events);
+  // Each client got the burst's events first, then the paced ones, in order.
+  std::vector<std::int64_t> burst_latency, paced_latency;
+  for (auto& cl : clients) {
+    const auto split = std::min(cl->latencies.size(), events);
+    burst_latency.insert(burst_latency.end(), cl->latencies.begin(),
+                         cl->latencies.begin() + static_cast<std::ptrdiff_t>(split));
+    paced_latency.insert(paced_latency.end(),
+                         cl->latencies.begin() + static_cast<std::ptrdiff_t>(split),
+                         cl->latencies.end());
+  }
+  auto ms = [](std::int64_t ns) { return static_cast<double>(ns) / 1e6; };
+  auto print_latency = [&](std::vector<std::int64_t>& v) {
+    const auto max = v.empty() ? 0 : *std::max_element(v.begin(), v.end());
+    std::printf("    latency stored -> received: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+                ms(percentile(v, 0.50)), ms(percentile(v, 0.99)), ms(max));
+  };
+  std::printf("fan-out: %zu SSE + %zu WebSocket subscribers on one run, %zu events per phase\n",
+              sse_count, ws_count, events);
   std::printf("  connect + subscribe all clients: %.2f s\n", connect_s);
-  std::printf("  storing %zu events: %.3f s (%.0f events/s stored)\n", events, store_s,
-              static_cast<double>(events) / store_s);
-  std::printf("  delivered %lld of %lld messages in %.3f s: %.0f events/s delivered\n",
-              static_cast<long long>(all.size()), static_cast<long long>(expected), seconds,
-              static_cast<double>(all.size()) / seconds);
+  const double burst_s = static_cast<double>(burst.second - burst.first) / 1e9;
   std::printf(
-      "  latency stored -> received: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-      static_cast<double>(percentile(all, 0.50)) / 1e6,
-      static_cast<double>(percentile(all, 0.99)) / 1e6,
-      static_cast<double>(all.empty() ? 0 : *std::max_element(all.begin(), all.end())) / 1e6);
+      "  burst: %zu events stored back to back, %zu messages delivered in %.3f s: "
+      "%.0f messages/s (%.0f events/s to every subscriber)\n",
+      events, burst_latency.size(), burst_s, static_cast<double>(burst_latency.size()) / burst_s,
+      static_cast<double>(events) / burst_s);
+  print_latency(burst_latency);
+  const double paced_s = static_cast<double>(paced.second - paced.first) / 1e9;
+  std::printf(
+      "  paced: %zu events/s for %zu events, %zu messages delivered in %.3f s: "
+      "%.0f messages/s\n",
+      rate, events, paced_latency.size(), paced_s,
+      static_cast<double>(paced_latency.size()) / paced_s);
+  print_latency(paced_latency);
   std::printf("  slow consumers dropped: %llu\n",
               static_cast<unsigned long long>(stats.slow_consumers_dropped));
+  const bool complete =
+      burst_latency.size() + paced_latency.size() == 2 * events * static_cast<std::size_t>(total);
   std::error_code ignored;
   std::filesystem::remove_all(dir, ignored);
-  return static_cast<std::int64_t>(all.size()) == expected ? 0 : 1;
+  return complete ? 0 : 1;
 }
