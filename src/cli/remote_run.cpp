@@ -19,6 +19,7 @@
 
 #include "api/signing.h"
 #include "cli/commands.h"
+#include "cli/interrupt.h"
 #include "cli/progress_printer.h"
 #include "cli/text.h"
 #include "engine/events.h"
@@ -227,11 +228,7 @@ int run_task_remote(const config& c, const run_task_options& o) {
   r.key = key;
   r.signing_secret = c.signing_secret;
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  interrupt_watch interrupt;  // blocks the stop signals; they cancel the run (below)
 
   const json body = {{"input", o.task}, {"options", o.options}};
   auto created = call(r, "POST", "/v1/runs", body.dump());
@@ -244,32 +241,20 @@ int run_task_remote(const config& c, const run_task_options& o) {
   }
   const std::string run_id = run["id"];
 
-  std::atomic<bool> done{false};
-  std::atomic<bool> interrupted{false};
-  std::thread signal_thread([&] {
-    const timespec tick{0, 100'000'000};
-    while (!done) {
-      if (sigtimedwait(&stop_signals, nullptr, &tick) < 0) continue;
-      if (!interrupted.exchange(true)) {
-        std::cerr << "\ninterrupted: cancelling the run (press Ctrl-C again to quit at once)\n";
-        auto cancelled = call(r, "POST", "/v1/runs/" + run_id + "/cancel",
-                              json{{"reason", "interrupted from the terminal"}}.dump());
-        if (cancelled.status != 200) {
-          std::cerr << "grok: error: cancelling: " << describe_reply(cancelled) << "\n";
-        }
-      } else {
-        std::_Exit(130);
-      }
+  interrupt.start([&] {
+    auto cancelled = call(r, "POST", "/v1/runs/" + run_id + "/cancel",
+                          json{{"reason", "interrupted from the terminal"}}.dump());
+    if (cancelled.status != 200) {
+      std::cerr << "grok: error: cancelling: " << describe_reply(cancelled) << "\n";
     }
   });
 
   stream_follower follower(r, run_id, o);
   auto final_event = follower.follow();
-  done = true;
-  signal_thread.join();
+  interrupt.stop();
   if (!final_event) return report_error(describe(final_event.error()));
   if (*final_event == "run.completed") return k_exit_ok;
-  if (interrupted) return 130;
+  if (interrupt.interrupted()) return 130;
   return k_exit_error;
 }
 

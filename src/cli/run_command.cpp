@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/follow.h"
+#include "cli/interrupt.h"
 #include "cli/progress_printer.h"
 #include "cli/runtime.h"
 #include "engine/events.h"
@@ -61,13 +62,8 @@ result<std::string> follow_run(store::store& st, engine::engine& eng, const std:
 
 int run_task(const config& c, const run_task_options& o) {
   if (o.server) return run_task_remote(c, o);
-  // The stop signals are received by one thread (below) that cancels the run; blocked
-  // before any thread starts so that every thread inherits the mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Blocks the stop signals before any thread starts; they cancel the run (below).
+  interrupt_watch interrupt;
 
   auto rt = make_runtime(c);
   if (!rt) return report_error(describe(rt.error()));
@@ -81,29 +77,15 @@ int run_task(const config& c, const run_task_options& o) {
   if (!run) return report_error(describe(run.error()));
   (*rt)->workers->start();
 
-  std::atomic<bool> done{false};
-  std::atomic<bool> interrupted{false};
-  std::thread signal_thread([&] {
-    const timespec tick{0, 100'000'000};
-    while (!done) {
-      if (sigtimedwait(&stop_signals, nullptr, &tick) < 0) continue;
-      if (!interrupted.exchange(true)) {
-        std::cerr << "\ninterrupted: cancelling the run (press Ctrl-C again to quit at once)\n";
-        (void)eng.cancel_run(run->id, "interrupted from the terminal");
-      } else {
-        std::_Exit(130);
-      }
-    }
-  });
+  interrupt.start([&] { (void)eng.cancel_run(run->id, "interrupted from the terminal"); });
 
   auto final_event =
       follow_run(st, eng, run->id, {.json = o.json, .approve = o.approve, .ask = !o.json});
-  done = true;
-  signal_thread.join();
+  interrupt.stop();
   (*rt)->workers->stop();
   if (!final_event) return report_error(describe(final_event.error()));
   if (*final_event == "run.completed") return k_exit_ok;
-  if (interrupted) return 130;
+  if (interrupt.interrupted()) return 130;
   return k_exit_error;
 }
 

@@ -183,6 +183,24 @@ TEST_F(http_api_e2e, grok_run_with_server_runs_the_task_through_the_api) {
   EXPECT_NE(wrong_key.err.find("HTTP 401"), std::string::npos) << wrong_key.err;
 }
 
+TEST_F(http_api_e2e, ctrl_c_in_grok_run_with_server_cancels_the_run) {
+  fake_->set_script(json{{"rules",
+                          {{{"match", {{"contains", "You are the planner"}}},
+                            {"reply", {{"json", script()["rules"][0]["reply"]["json"]}}}},
+                           {{"match", {{"contains", "You are the solver"}}},
+                            {"reply", {{"content", "slow"}, {"delay_ms", 20000}}}}}}});
+  start();
+  testing::child_process run(
+      {testing::program_path("grok"), "run", "--server", server_->url(), "Take your time."},
+      {{"GROK_API_KEY", alice_}});
+  ASSERT_TRUE(run.wait_for_stderr_line("answer:", 30s)) << run.stderr_text();
+  run.send_signal(SIGINT);
+  EXPECT_EQ(run.wait(30s), 130) << run.stderr_text();
+  const auto runs = api_call("GET", url("/v1/runs"), {bearer(alice_)}).json();
+  ASSERT_EQ(runs["data"].size(), 1U);
+  EXPECT_EQ(runs["data"][0]["status"], "cancelled");
+}
+
 TEST_F(http_api_e2e, first_start_prints_an_admin_key_that_works) {
   grok_server server(env_);
   server.start();
