@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "core/embedded_files.h"
+#include "core/utf8.h"
 
 namespace grok::api {
 
@@ -85,44 +86,6 @@ std::string readable_schema_error(std::string_view message) {
 }
 
 }  // namespace
-
-bool is_valid_utf8(std::string_view text) noexcept {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* end = p + text.size();
-  while (p < end) {
-    const unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    int extra = 0;
-    std::uint32_t cp = 0;
-    std::uint32_t min = 0;
-    if ((c & 0xE0U) == 0xC0U) {
-      extra = 1;
-      cp = c & 0x1FU;
-      min = 0x80;
-    } else if ((c & 0xF0U) == 0xE0U) {
-      extra = 2;
-      cp = c & 0x0FU;
-      min = 0x800;
-    } else if ((c & 0xF8U) == 0xF0U) {
-      extra = 3;
-      cp = c & 0x07U;
-      min = 0x10000;
-    } else {
-      return false;
-    }
-    if (end - p <= extra) return false;
-    for (int i = 1; i <= extra; ++i) {
-      if ((p[i] & 0xC0U) != 0x80U) return false;
-      cp = (cp << 6U) | (p[i] & 0x3FU);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    p += extra + 1;
-  }
-  return true;
-}
 
 tl::expected<json, body_problem> read_json_body(const http_request& request,
                                                 std::size_t max_body_bytes, bool required) {

@@ -25,10 +25,6 @@ struct body_problem {
   std::string detail;
 };
 
-// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points above
-// U+10FFFF).
-[[nodiscard]] bool is_valid_utf8(std::string_view text) noexcept;
-
 // Reads a request's JSON body. An empty body is JSON null when `required` is false, and a
 // 400 when it is true.
 [[nodiscard]] tl::expected<nlohmann::json, body_problem> read_json_body(const http_request& request,
