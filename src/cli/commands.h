@@ -69,8 +69,38 @@ struct replay_options {
 // or cannot run.
 int run_replay(const config& c, const replay_options& o);
 
-// Sets up the process logger (stderr) at the configured level.
-void init_logging(const config& c);
+// `grok audit verify`: walks the audit log's hash chain across its files; exit 0 when it
+// is intact, 1 naming the first edited, removed or reordered line.
+struct audit_verify_options {
+  std::optional<std::string> dir;  // default: the configured audit directory
+  bool json = false;
+};
+int run_audit_verify(const config& c, const audit_verify_options& o);
+
+// `grok prune`: deletes runs that ended before the cutoff (with their steps, events, model
+// calls and artifacts), in batches; never a run that is still going.
+struct prune_options {
+  std::optional<std::string> older_than;  // "30d", "12h", "45m", "90s"; default: retention
+  bool dry_run = false;                   // count what would go, delete nothing
+  bool json = false;
+};
+int run_prune(const config& c, const prune_options& o);
+// `grok backup --to PATH`: an online backup of the SQLite database, safe while a server
+// writes to it.
+int run_backup(const config& c, const std::string& to);
+// `grok backup verify PATH`: integrity check and row counts per table.
+int run_backup_verify(const config& c, const std::string& path, bool json);
+// `grok restore --from PATH`: replaces the database with a verified backup; refuses while
+// a server (or any grok process) has the database open.
+struct restore_options {
+  std::string from;
+  bool force = false;  // replace an existing database
+};
+int run_restore(const config& c, const restore_options& o);
+
+// Sets up the process logger (stderr) at the configured level and format; `server` picks
+// JSON lines when no format is configured.
+void init_logging(const config& c, bool server = false);
 
 // Prints "grok: error: <message>" to stderr; returns k_exit_error.
 int report_error(const std::string& message);

@@ -123,6 +123,43 @@ const std::vector<setting>& settings() {
        [](config& c, std::int64_t v) { c.http.rate_per_second = static_cast<double>(v); }},
       {"http.rate_burst", "GROK_HTTP_RATE_BURST", kind::integer, 1, 10'000'000, nullptr,
        [](config& c, std::int64_t v) { c.http.rate_burst = static_cast<double>(v); }},
+      {"log_format", "GROK_LOG_FORMAT", kind::text, 0, 0,
+       [](config& c, std::string v) { c.log_format = std::move(v); }},
+      {"tracing.service_name", "GROK_TRACING_SERVICE_NAME", kind::text, 0, 0,
+       [](config& c, std::string v) { c.tracing.service_name = std::move(v); }},
+      {"tracing.max_queue_spans", "GROK_TRACING_MAX_QUEUE_SPANS", kind::integer, 16, 1'000'000,
+       nullptr,
+       [](config& c, std::int64_t v) { c.tracing.max_queue_spans = static_cast<std::size_t>(v); }},
+      {"tracing.max_batch_spans", "GROK_TRACING_MAX_BATCH_SPANS", kind::integer, 1, 100'000,
+       nullptr,
+       [](config& c, std::int64_t v) { c.tracing.max_batch_spans = static_cast<std::size_t>(v); }},
+      {"tracing.flush_interval_ms", "GROK_TRACING_FLUSH_INTERVAL_MS", kind::millis_value, 10,
+       600'000, nullptr, [](config& c, std::int64_t v) { c.tracing.flush_interval = millis(v); }},
+      {"tracing.export_timeout_ms", "GROK_TRACING_EXPORT_TIMEOUT_MS", kind::millis_value, 100,
+       600'000, nullptr, [](config& c, std::int64_t v) { c.tracing.export_timeout = millis(v); }},
+      {"audit.dir", "GROK_AUDIT_DIR", kind::text, 0, 0,
+       [](config& c, std::string v) { c.audit.dir = std::move(v); }},
+      {"audit.max_file_bytes", "GROK_AUDIT_MAX_FILE_BYTES", kind::integer, 1024, 1LL << 40, nullptr,
+       [](config& c, std::int64_t v) { c.audit.max_file_bytes = v; }},
+      {"audit.keep_files", "GROK_AUDIT_KEEP_FILES", kind::integer, 1, 100'000, nullptr,
+       [](config& c, std::int64_t v) { c.audit.keep_files = static_cast<int>(v); }},
+      {"audit.allow_fields", "GROK_AUDIT_ALLOW_FIELDS", kind::list, 0, 0,
+       [](config& c, std::string v) { c.audit.allow_fields = split_list(v); }},
+      {"audit.secret_file", "GROK_AUDIT_SECRET_FILE", kind::secret_file, 0, 0,
+       [](config& c, std::string v) { c.audit.secret = std::move(v); }},
+      {"retention.max_age_hours", "GROK_RETENTION_MAX_AGE_HOURS", kind::integer, 0,
+       100LL * 365 * 24, nullptr,
+       [](config& c, std::int64_t v) { c.retention.max_age = std::chrono::hours(v); }},
+      {"retention.interval_s", "GROK_RETENTION_INTERVAL_S", kind::integer, 0, 365LL * 86'400,
+       nullptr, [](config& c, std::int64_t v) { c.retention.interval = std::chrono::seconds(v); }},
+      {"retention.batch_size", "GROK_RETENTION_BATCH_SIZE", kind::integer, 1, 100'000, nullptr,
+       [](config& c, std::int64_t v) { c.retention.batch_size = static_cast<int>(v); }},
+      {"backup.dir", "GROK_BACKUP_DIR", kind::text, 0, 0,
+       [](config& c, std::string v) { c.backup.dir = std::move(v); }},
+      {"backup.interval_s", "GROK_BACKUP_INTERVAL_S", kind::integer, 0, 365LL * 86'400, nullptr,
+       [](config& c, std::int64_t v) { c.backup.interval = std::chrono::seconds(v); }},
+      {"backup.keep", "GROK_BACKUP_KEEP", kind::integer, 1, 10'000, nullptr,
+       [](config& c, std::int64_t v) { c.backup.keep = static_cast<int>(v); }},
       {"tools.output_max_bytes", "GROK_TOOLS_OUTPUT_MAX_BYTES", kind::integer, 256, 16LL << 20,
        nullptr, [](config& c, std::int64_t v) { c.tools.output_max_bytes = v; }},
       {"queue.lease_ms", "GROK_QUEUE_LEASE_MS", kind::millis_value, 100, 86'400'000, nullptr,
@@ -163,6 +200,8 @@ const std::vector<direct_secret>& direct_secrets() {
        [](config& c, std::string v) { c.llm_api_key = std::move(v); }},
       {"GROK_SIGNING_SECRET", "signing_secret", "signing_secret_file",
        [](config& c, std::string v) { c.signing_secret = std::move(v); }},
+      {"GROK_AUDIT_SECRET", "audit.secret", "audit.secret_file",
+       [](config& c, std::string v) { c.audit.secret = std::move(v); }},
   };
   return list;
 }
@@ -231,6 +270,9 @@ result<void> validate(const config& c) {
   if (c.queue.backoff_cap < c.queue.backoff_base) {
     return fail(errc::invalid_argument,
                 "queue.backoff_cap_ms must be at least queue.backoff_base_ms");
+  }
+  if (!c.log_format.empty() && c.log_format != "json" && c.log_format != "text") {
+    return fail(errc::invalid_argument, "log_format: '" + c.log_format + "' is not json or text");
   }
   auto colon = c.listen.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == c.listen.size()) {
@@ -365,9 +407,11 @@ result<void> apply_table(config& into, const toml::table& table, const std::stri
     std::string name = prefix + std::string(key.str());
     const auto line = node.source().begin.line;
     const std::string where = origin + " line " + std::to_string(line);
-    if (const auto* sub = node.as_table(); sub != nullptr && prefix.empty() &&
-                                           (name == "queue" || name == "llm" || name == "engine" ||
-                                            name == "tools" || name == "http")) {
+    if (const auto* sub = node.as_table();
+        sub != nullptr && prefix.empty() &&
+        (name == "queue" || name == "llm" || name == "engine" || name == "tools" ||
+         name == "http" || name == "tracing" || name == "audit" || name == "retention" ||
+         name == "backup")) {
       if (auto r = apply_table(into, *sub, name + ".", origin); !r) return r;
       continue;
     }
@@ -489,6 +533,18 @@ result<config> load_config(const config_request& request) {
   for (const auto& d : direct_secrets()) {
     if (auto v = request.env(d.env); v && !v->empty()) d.set(c, *v);
   }
+  // The standard OpenTelemetry variables, where GROK's own are not set. The traces
+  // endpoint is a full URL; the generic one is a base that /v1/traces is appended to.
+  if (!request.env("GROK_OTLP_ENDPOINT")) {
+    if (auto v = request.env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"); v && !v->empty()) {
+      c.otlp_endpoint = *v;
+    } else if (auto base = request.env("OTEL_EXPORTER_OTLP_ENDPOINT"); base && !base->empty()) {
+      c.otlp_endpoint = *base;
+    }
+  }
+  if (!request.env("GROK_TRACING_SERVICE_NAME")) {
+    if (auto v = request.env("OTEL_SERVICE_NAME"); v && !v->empty()) c.tracing.service_name = *v;
+  }
   // The environment overrides the per-role settings of grok.toml too.
   for (auto& [role, m] : c.llm.models) {
     if (request.env("GROK_LLM_BASE_URL")) m.base_url.reset();
@@ -523,8 +579,13 @@ std::string describe_config(const config& c) {
       // The Redis URL may hold a password: only whether it is set.
       << " redis=" << (c.redis_url.empty() ? "(unset)" : "(set)")
       << " http.max_body_bytes=" << c.http.max_body_bytes
-      << " http.max_connections=" << c.http.max_connections
-      << " http.cors_origins=" << c.http.cors_origins.size();
+      << " http.max_connections=" << c.http.max_connections << " http.cors_origins="
+      << c.http.cors_origins.size()
+      // An OTLP endpoint may carry credentials in its query: only whether it is set.
+      << " otlp=" << (c.otlp_endpoint.empty() ? "(unset)" : "(set)")
+      << " audit_dir=" << c.effective_audit_dir() << " audit_secret=" << mask(c.audit.secret)
+      << " retention.max_age_hours=" << c.retention.max_age.count()
+      << " backup.interval_s=" << c.backup.interval.count();
   return out.str();
 }
 

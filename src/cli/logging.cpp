@@ -7,7 +7,7 @@
 
 namespace grok::cli {
 
-void init_logging(const config& c) {
+void init_logging(const config& c, bool /*server*/) {
   auto logger = spdlog::stderr_logger_mt("grok");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
   logger->set_level(spdlog::level::from_str(c.log_level));

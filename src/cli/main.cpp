@@ -170,9 +170,49 @@ int main(int argc, char** argv) {
   replay->add_flag("--json", replay_opts.json,
                    "Print the replay's events and then the comparison as JSON lines");
 
-  for (auto* sub :
-       {serve, migrate, queue, stats, dead, retry, docs, docs_ingest, docs_list, docs_search,
-        docs_remove, keys, keys_create, keys_list, keys_revoke, run, replay})
+  auto* audit = app.add_subcommand("audit", "Check the audit log of run events");
+  audit->require_subcommand(1);
+  grok::cli::audit_verify_options audit_opts;
+  auto* audit_verify = audit->add_subcommand(
+      "verify",
+      "Walk the audit log's hash chain across its files and report the first line that was "
+      "edited, removed or reordered (set GROK_AUDIT_SECRET as the server had it)");
+  audit_verify->add_option("--dir", audit_opts.dir,
+                           "Audit directory (default: <data dir>/audit or audit.dir)");
+  audit_verify->add_flag("--json", audit_opts.json, "Print the result as JSON");
+
+  grok::cli::prune_options prune_opts;
+  auto* prune = app.add_subcommand(
+      "prune",
+      "Delete runs that ended longer ago than the retention age, with their steps, events, "
+      "model calls and artifacts (runs still going are never deleted)");
+  prune->add_option("--older-than", prune_opts.older_than,
+                    "Age cutoff such as 30d, 12h, 45m or 90s (default: retention.max_age_hours)");
+  prune->add_flag("--dry-run", prune_opts.dry_run, "Count what would be deleted; delete nothing");
+  prune->add_flag("--json", prune_opts.json, "Print the counts as JSON");
+
+  std::string backup_to;
+  auto* backup = app.add_subcommand(
+      "backup", "Back up the SQLite database online (safe while the server runs), or verify one");
+  backup->add_option("--to", backup_to, "File to write the backup to (must not exist)");
+  std::string backup_path;
+  auto* backup_verify = backup->add_subcommand(
+      "verify", "Check a backup's integrity and print its row counts per table");
+  backup_verify->add_option("PATH", backup_path, "The backup file")->required();
+  backup_verify->add_flag("--json", json, "Print JSON instead of a table");
+
+  grok::cli::restore_options restore_opts;
+  auto* restore = app.add_subcommand(
+      "restore",
+      "Replace the database with a backup after verifying it (refused while a server has the "
+      "database open)");
+  restore->add_option("--from", restore_opts.from, "The backup file")->required();
+  restore->add_flag("--force", restore_opts.force, "Replace an existing database");
+
+  for (auto* sub : {serve,        migrate,     queue,       stats,         dead,        retry,
+                    docs,         docs_ingest, docs_list,   docs_search,   docs_remove, keys,
+                    keys_create,  keys_list,   keys_revoke, run,           replay,      audit,
+                    audit_verify, prune,       backup,      backup_verify, restore})
     sub->set_help_flag("--help,-h", "Show this help and exit");
 
   try {
@@ -196,7 +236,7 @@ int main(int argc, char** argv) {
   auto loaded = grok::cli::load_config(request);
   if (!loaded) return grok::cli::report_error(loaded.error().message);
   const auto& cfg = *loaded;
-  grok::cli::init_logging(cfg);
+  grok::cli::init_logging(cfg, serve->parsed());
 
   if (*serve) return grok::cli::run_serve(cfg);
   if (*run) {
@@ -232,5 +272,16 @@ int main(int argc, char** argv) {
   if (*docs_list) return grok::cli::run_docs_list(cfg, json);
   if (*docs_search) return grok::cli::run_docs_search(cfg, doc_query, doc_k, json);
   if (*docs_remove) return grok::cli::run_docs_remove(cfg, doc_source);
+  if (*audit_verify) return grok::cli::run_audit_verify(cfg, audit_opts);
+  if (*prune) return grok::cli::run_prune(cfg, prune_opts);
+  if (*backup_verify) return grok::cli::run_backup_verify(cfg, backup_path, json);
+  if (*backup) {
+    if (backup_to.empty()) {
+      std::cerr << "grok: error: grok backup needs --to PATH (or: grok backup verify PATH)\n";
+      return grok::cli::k_exit_usage;
+    }
+    return grok::cli::run_backup(cfg, backup_to);
+  }
+  if (*restore) return grok::cli::run_restore(cfg, restore_opts);
   return k_exit_ok;
 }

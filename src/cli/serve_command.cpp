@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -16,6 +17,7 @@
 #include "cli/config_loader.h"
 #include "cli/model_probe.h"
 #include "cli/runtime.h"
+#include "cli/serve_parts.h"
 #include "core/version.h"
 #include "http/server.h"
 #include "queue/worker_pool.h"
@@ -77,6 +79,17 @@ int run_serve(const config& c) {
                                     [&service](api::http_request& r) { return service.handle(r); });
   if (!server) return report_error(describe(server.error()));
 
+  // Started before the workers so that they see every event; stopped after them.
+  std::vector<serve_part_ptr> parts;
+  for (auto* start : {&start_metrics, &start_tracing, &start_audit, &start_maintenance}) {
+    auto part = (*start)(c, **rt);
+    if (!part) {
+      (*server)->stop();
+      return report_error(describe(part.error()));
+    }
+    parts.push_back(std::move(*part));
+  }
+
   auto& workers = *(*rt)->workers;
   // Unfinished runs resume here: their jobs are in the queue (leases of a process that
   // died expire and are claimed again).
@@ -95,6 +108,7 @@ int run_serve(const config& c) {
   hub.shutdown();
   (*server)->stop();
   workers.stop();
+  while (!parts.empty()) parts.pop_back();  // in reverse order of starting
   const auto counters = workers.counters();
   spdlog::info("stopped cleanly: {} job(s) done, {} retried, {} dead-lettered", counters.succeeded,
                counters.retried, counters.dead_lettered);

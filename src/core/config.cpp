@@ -2,11 +2,27 @@
 
 namespace grok {
 
-std::string config::effective_db() const {
-  if (!db.empty()) return db;
+namespace {
+
+std::string data_dir_or_dot(const std::string& data_dir) {
   std::string dir = data_dir.empty() ? std::string(".") : data_dir;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  return "sqlite://" + dir + "/grok.db";
+  return dir;
+}
+
+}  // namespace
+
+std::string config::effective_db() const {
+  if (!db.empty()) return db;
+  return "sqlite://" + data_dir_or_dot(data_dir) + "/grok.db";
+}
+
+std::string config::effective_audit_dir() const {
+  return audit.dir.empty() ? data_dir_or_dot(data_dir) + "/audit" : audit.dir;
+}
+
+std::string config::effective_backup_dir() const {
+  return backup.dir.empty() ? data_dir_or_dot(data_dir) + "/backups" : backup.dir;
 }
 
 }  // namespace grok

@@ -92,6 +92,40 @@ struct http_config {
   double rate_burst = 40;
 };
 
+// OpenTelemetry traces ([tracing]); exported when otlp_endpoint is set.
+struct tracing_config {
+  std::string service_name = "grok";                // service.name; OTEL_SERVICE_NAME too
+  std::size_t max_queue_spans = 4096;               // finished spans waiting; more are dropped
+  std::size_t max_batch_spans = 512;                // spans in one export request
+  std::chrono::milliseconds flush_interval{2'000};  // longest a finished span waits
+  std::chrono::milliseconds export_timeout{5'000};  // one export request, connect included
+};
+
+// The audit log ([audit]): every run event as one JSON line under `dir`.
+struct audit_config {
+  std::string dir;                                   // empty: <data_dir>/audit
+  std::int64_t max_file_bytes = 64LL * 1024 * 1024;  // a file past this is rotated
+  int keep_files = 30;                               // older rotated files are deleted
+  // Event fields written as they are ("tool", "error.code", "metrics"); every other field
+  // of an event's body is redacted. Empty: obs/audit_log.h's default list.
+  std::vector<std::string> allow_fields;
+  std::string secret;  // secret: keys the hash chain (HMAC-SHA256) when set
+};
+
+// Retention ([retention]): what `grok prune` and the schedule in `grok serve` delete.
+struct retention_config {
+  std::chrono::hours max_age{24 * 30};  // runs that ended longer ago are pruned; 0: never
+  std::chrono::seconds interval{3600};  // how often `grok serve` prunes; 0: never
+  int batch_size = 100;                 // runs deleted per transaction
+};
+
+// Backups ([backup]): scheduled online backups taken by `grok serve`.
+struct backup_config {
+  std::string dir;                        // empty: <data_dir>/backups
+  std::chrono::seconds interval{86'400};  // 0: no scheduled backups
+  int keep = 7;                           // scheduled backups kept; older ones are deleted
+};
+
 // Looks up an environment variable; empty optional when unset.
 using env_lookup = std::function<std::optional<std::string>(std::string_view)>;
 
@@ -100,6 +134,8 @@ struct config {
   std::string db;  // empty: sqlite://<data_dir>/grok.db
   std::string listen = "127.0.0.1:8080";
   std::string log_level = "info";
+  // json | text; empty: JSON lines for `grok serve`, text for the other commands.
+  std::string log_format;
   int workers = 4;
 
   std::string llm_base_url = "http://127.0.0.1:11434/v1";
@@ -116,10 +152,17 @@ struct config {
   engine_config engine;
   tools_config tools;
   http_config http;
+  tracing_config tracing;
+  audit_config audit;
+  retention_config retention;
+  backup_config backup;
   std::map<std::string, model_price, std::less<>> prices;
 
   // The database URL with the default applied.
   [[nodiscard]] std::string effective_db() const;
+  // The audit and backup directories with their defaults applied.
+  [[nodiscard]] std::string effective_audit_dir() const;
+  [[nodiscard]] std::string effective_backup_dir() const;
 };
 
 }  // namespace grok
