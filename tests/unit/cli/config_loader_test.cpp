@@ -173,5 +173,104 @@ TEST(config_loader, oversized_config_file_is_refused) {
   EXPECT_NE(c.error().message.find("larger than 1 MiB"), std::string::npos);
 }
 
+TEST(config_loader, operations_tables_and_their_defaults) {
+  auto d = load_config({.config_path = std::nullopt, .flags = {}, .env = env_of({})});
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->effective_audit_dir(), "./grok-data/audit");
+  EXPECT_EQ(d->effective_backup_dir(), "./grok-data/backups");
+  EXPECT_EQ(d->retention.max_age, std::chrono::hours(24 * 30));
+  EXPECT_EQ(d->backup.interval, std::chrono::seconds(86'400));
+  EXPECT_TRUE(d->log_format.empty());
+
+  temp_dir dir;
+  auto path = write(dir, "grok.toml",
+                    "log_format = \"text\"\n"
+                    "[tracing]\nservice_name = \"grok-eu\"\nflush_interval_ms = 250\n"
+                    "[audit]\ndir = \"/var/audit\"\nmax_file_bytes = 4096\nkeep_files = 3\n"
+                    "allow_fields = [\"tool\", \"error.code\"]\n"
+                    "[retention]\nmax_age_hours = 48\ninterval_s = 60\nbatch_size = 10\n"
+                    "[backup]\ndir = \"/var/backups/grok\"\ninterval_s = 0\nkeep = 2\n");
+  auto c = load_config(
+      {.config_path = path, .flags = {}, .env = env_of({{"GROK_AUDIT_KEEP_FILES", "5"}})});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->log_format, "text");
+  EXPECT_EQ(c->tracing.service_name, "grok-eu");
+  EXPECT_EQ(c->tracing.flush_interval, 250ms);
+  EXPECT_EQ(c->effective_audit_dir(), "/var/audit");
+  EXPECT_EQ(c->audit.max_file_bytes, 4096);
+  EXPECT_EQ(c->audit.keep_files, 5);  // env beats file
+  EXPECT_EQ(c->audit.allow_fields, (std::vector<std::string>{"tool", "error.code"}));
+  EXPECT_EQ(c->retention.max_age, std::chrono::hours(48));
+  EXPECT_EQ(c->retention.interval, std::chrono::seconds(60));
+  EXPECT_EQ(c->retention.batch_size, 10);
+  EXPECT_EQ(c->effective_backup_dir(), "/var/backups/grok");
+  EXPECT_EQ(c->backup.interval, std::chrono::seconds(0));
+  EXPECT_EQ(c->backup.keep, 2);
+}
+
+TEST(config_loader, operations_settings_are_checked) {
+  const std::vector<std::pair<std::map<std::string, std::string>, std::string>> cases = {
+      {{{"GROK_LOG_FORMAT", "xml"}}, "log_format"},
+      {{{"GROK_AUDIT_MAX_FILE_BYTES", "10"}}, "GROK_AUDIT_MAX_FILE_BYTES"},
+      {{{"GROK_AUDIT_KEEP_FILES", "0"}}, "GROK_AUDIT_KEEP_FILES"},
+      {{{"GROK_BACKUP_KEEP", "-1"}}, "GROK_BACKUP_KEEP"},
+      {{{"GROK_RETENTION_MAX_AGE_HOURS", "soon"}}, "GROK_RETENTION_MAX_AGE_HOURS"},
+      {{{"GROK_TRACING_MAX_QUEUE_SPANS", "1"}}, "GROK_TRACING_MAX_QUEUE_SPANS"},
+  };
+  for (const auto& [vars, named] : cases) {
+    auto c = load_config({.config_path = std::nullopt, .flags = {}, .env = env_of(vars)});
+    ASSERT_FALSE(c) << named;
+    EXPECT_NE(c.error().message.find(named), std::string::npos) << c.error().message;
+  }
+}
+
+TEST(config_loader, audit_secret_never_comes_from_the_file_and_is_masked) {
+  temp_dir dir;
+  auto toml = write(dir, "grok.toml", "[audit]\nsecret = \"chain-key\"\n");
+  auto refused = load_config({.config_path = toml, .flags = {}, .env = env_of({})});
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("GROK_AUDIT_SECRET"), std::string::npos);
+  EXPECT_EQ(refused.error().message.find("chain-key"), std::string::npos);
+
+  auto c = load_config({.config_path = std::nullopt,
+                        .flags = {},
+                        .env = env_of({{"GROK_AUDIT_SECRET", "chain-key"}})});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->audit.secret, "chain-key");
+  auto text = describe_config(*c);
+  EXPECT_EQ(text.find("chain-key"), std::string::npos);
+  EXPECT_NE(text.find("audit_secret=(set, hidden)"), std::string::npos);
+}
+
+TEST(config_loader, standard_opentelemetry_variables_are_honoured) {
+  auto c = load_config({.config_path = std::nullopt,
+                        .flags = {},
+                        .env = env_of({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318"},
+                                       {"OTEL_SERVICE_NAME", "agents"}})});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->otlp_endpoint, "http://127.0.0.1:4318");
+  EXPECT_EQ(c->tracing.service_name, "agents");
+  EXPECT_EQ(describe_config(*c).find("4318"), std::string::npos);
+
+  // GROK's own variables win over the standard ones.
+  auto g = load_config({.config_path = std::nullopt,
+                        .flags = {},
+                        .env = env_of({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318"},
+                                       {"GROK_OTLP_ENDPOINT", "http://127.0.0.1:9999"},
+                                       {"OTEL_SERVICE_NAME", "agents"},
+                                       {"GROK_TRACING_SERVICE_NAME", "mine"}})});
+  ASSERT_TRUE(g) << g.error().message;
+  EXPECT_EQ(g->otlp_endpoint, "http://127.0.0.1:9999");
+  EXPECT_EQ(g->tracing.service_name, "mine");
+
+  auto t = load_config(
+      {.config_path = std::nullopt,
+       .flags = {},
+       .env = env_of({{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://127.0.0.1:4318/v1/traces"},
+                      {"OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1"}})});
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->otlp_endpoint, "http://127.0.0.1:4318/v1/traces");
+}
+
 }  // namespace
 }  // namespace grok::cli
