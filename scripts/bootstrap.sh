@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev \
   libkainjow-mustache-dev libgumbo-dev
   libboost1.81-dev libhiredis-dev redis-server wrk
+  prometheus
 )
 
 missing=()
@@ -31,6 +32,35 @@ if [[ $(id -u) -ne 0 ]]; then
   sudo_cmd=(sudo)
 fi
 export DEBIAN_FRONTEND=noninteractive
+
+# `prometheus` is here for /usr/bin/promtool (the tests run `promtool check metrics`); its
+# server is not wanted. Packages start their services through invoke-rc.d, which asks
+# /usr/sbin/policy-rc.d first: while installing, a policy that answers 101 ("action
+# forbidden") keeps prometheus (and redis-server) from starting. An existing policy (Docker
+# images ship one) is left as it is. Servers that start anyway (an init that ignores the
+# policy) are stopped below by process id: only those that were not running before.
+policy=/usr/sbin/policy-rc.d
+added_policy=0
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\n# bootstrap.sh: no service starts while packages install\nexit 101\n' |
+    "${sudo_cmd[@]}" tee "$policy" >/dev/null
+  "${sudo_cmd[@]}" chmod 755 "$policy"
+  added_policy=1
+fi
+remove_policy() { if ((added_policy)); then "${sudo_cmd[@]}" rm -f "$policy"; fi; }
+trap remove_policy EXIT
+before=" $(pgrep -x prometheus | tr '\n' ' ' || true) "
+
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+for pid in $(pgrep -x prometheus || true); do
+  if [[ $before != *" $pid "* ]]; then
+    echo "bootstrap: stopping the prometheus server the package started (pid $pid)" >&2
+    if [[ -d /run/systemd/system ]]; then
+      "${sudo_cmd[@]}" systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+    fi
+    "${sudo_cmd[@]}" kill "$pid" 2>/dev/null || true
+  fi
+done
 echo "bootstrap: done" >&2

@@ -5,6 +5,7 @@
 #include "api/service_impl.h"
 #include "core/ids.h"
 #include "core/sha256.h"
+#include "obs/trace_context.h"
 
 namespace grok::api {
 
@@ -83,6 +84,7 @@ http_response service::impl::create_run(request_context& ctx) {
   req.owner_key_id = ctx.who->key_id;
   req.idempotency_key = idempotency_key;
   req.request_hash = request_hash;
+  req.trace_parent = obs::caller_traceparent(ctx.request.headers);
   auto run = deps.engine.create_run(req);
   if (!run) {
     // Another request with the same key won the race between our lookup and our insert.

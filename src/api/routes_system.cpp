@@ -4,6 +4,7 @@
 #include "api/problem.h"
 #include "api/service_impl.h"
 #include "core/embedded_files.h"
+#include "obs/metrics.h"
 
 namespace grok::api {
 
@@ -51,7 +52,8 @@ http_response service::impl::metrics_text(request_context& ctx) {
   r.status = 200;
   r.headers.emplace_back("Content-Type", std::string(k_prometheus_content_type));
   r.headers.emplace_back("X-Request-Id", ctx.request_id);
-  r.body = metrics.render(streams.open_sse, streams.open_websocket);
+  metrics.set_open_streams(streams.open_sse, streams.open_websocket);
+  r.body = obs::metrics().render();
   return r;
 }
 

@@ -10,6 +10,7 @@
 #include "api/problem.h"
 #include "api/service_impl.h"
 #include "api/signing.h"
+#include "obs/log_context.h"
 
 namespace grok::api {
 
@@ -290,6 +291,7 @@ http_response service::handle(http_request& request) noexcept {
     const auto sent = request.header("X-Request-Id");
     request_context ctx{
         request, sent && acceptable_request_id(*sent) ? std::string(*sent) : new_request_id()};
+    const obs::log_scope log_request({.request_id = ctx.request_id});
     try {
       response = impl_->process(ctx, route_label);
     } catch (const std::exception& e) {

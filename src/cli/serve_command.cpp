@@ -55,9 +55,19 @@ int run_serve(const config& c) {
   if (!first_key) return report_error(describe(first_key.error()));
   if (*first_key) {
     // Shown once: alone on stdout so that a script can capture it.
-    std::cerr << "no API key existed: created an admin key. It is printed once on stdout; "
-                 "create more with `grok keys create`.\n";
+    spdlog::warn(
+        "no API key existed: created an admin key. It is printed once on stdout; create more "
+        "with `grok keys create`.");
     std::cout << **first_key << "\n" << std::flush;
+  }
+
+  // Started before the API and the workers so that they see every event (run.created of
+  // the first request included); stopped after them.
+  std::vector<serve_part_ptr> parts;
+  for (auto* start : {&start_metrics, &start_tracing, &start_audit, &start_maintenance}) {
+    auto part = (*start)(c, **rt);
+    if (!part) return report_error(describe(part.error()));
+    parts.push_back(std::move(*part));
   }
 
   auto limiter = make_limiter(c, st.store_clock());
@@ -78,17 +88,6 @@ int run_serve(const config& c) {
   auto server = http::server::start(c.listen, c.http,
                                     [&service](api::http_request& r) { return service.handle(r); });
   if (!server) return report_error(describe(server.error()));
-
-  // Started before the workers so that they see every event; stopped after them.
-  std::vector<serve_part_ptr> parts;
-  for (auto* start : {&start_metrics, &start_tracing, &start_audit, &start_maintenance}) {
-    auto part = (*start)(c, **rt);
-    if (!part) {
-      (*server)->stop();
-      return report_error(describe(part.error()));
-    }
-    parts.push_back(std::move(*part));
-  }
 
   auto& workers = *(*rt)->workers;
   // Unfinished runs resume here: their jobs are in the queue (leases of a process that

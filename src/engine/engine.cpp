@@ -17,6 +17,7 @@
 #include "engine/plan.h"
 #include "engine/run_options.h"
 #include "llm/recorded_models.h"
+#include "obs/log_context.h"
 
 namespace grok::engine {
 
@@ -453,6 +454,7 @@ struct engine::impl {
 queue::job_outcome engine::impl::handle_plan(const queue::job_context& ctx, bool replan) {
   auto payload = parse_payload(ctx.job.payload);
   if (!payload) return queue::job_outcome::fail_permanently(payload.error().message);
+  const obs::log_scope log_run({.run_id = payload->run_id});
   auto loaded = load(ctx, payload->run_id);
   if (auto* outcome = std::get_if<queue::job_outcome>(&loaded)) return *outcome;
   auto& current_run = std::get<loaded_run>(loaded);
@@ -716,6 +718,7 @@ queue::job_outcome engine::impl::handle_step(const queue::job_context& ctx) {
   if (!payload || payload->step.empty()) {
     return queue::job_outcome::fail_permanently("run.step job without run_id and step");
   }
+  const obs::log_scope log_run({.run_id = payload->run_id});
   auto loaded = load(ctx, payload->run_id);
   if (auto* outcome = std::get_if<queue::job_outcome>(&loaded)) return *outcome;
   auto& current_run = std::get<loaded_run>(loaded);
@@ -919,6 +922,7 @@ queue::job_outcome engine::impl::handle_step(const queue::job_context& ctx) {
 queue::job_outcome engine::impl::handle_solve(const queue::job_context& ctx) {
   auto payload = parse_payload(ctx.job.payload);
   if (!payload) return queue::job_outcome::fail_permanently(payload.error().message);
+  const obs::log_scope log_run({.run_id = payload->run_id});
   auto loaded = load(ctx, payload->run_id);
   if (auto* outcome = std::get_if<queue::job_outcome>(&loaded)) return *outcome;
   auto& current_run = std::get<loaded_run>(loaded);
@@ -1064,6 +1068,7 @@ queue::job_outcome engine::impl::handle_solve(const queue::job_context& ctx) {
 queue::job_outcome engine::impl::handle_deadline(const queue::job_context& ctx) {
   auto payload = parse_payload(ctx.job.payload);
   if (!payload) return queue::job_outcome::fail_permanently(payload.error().message);
+  const obs::log_scope log_run({.run_id = payload->run_id});
   // load() fails the run when its deadline has passed, and does nothing to ended runs.
   auto loaded = load(ctx, payload->run_id);
   if (auto* outcome = std::get_if<queue::job_outcome>(&loaded)) return *outcome;
@@ -1177,6 +1182,7 @@ result<store::run_record> engine::create_run(const create_run_request& request) 
     run.owner_key_id = request.owner_key_id;
     run.idempotency_key = request.idempotency_key;
     run.request_hash = request.request_hash;
+    run.trace_parent = request.trace_parent;
     run.created_at = tx.now();
     if (auto e = tx.insert_run(run); !e) return e;
     if (auto e =

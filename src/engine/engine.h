@@ -59,6 +59,8 @@ struct create_run_request {
   std::optional<std::string> owner_key_id;
   std::optional<std::string> idempotency_key;
   std::optional<std::string> request_hash;
+  // A valid W3C traceparent from the caller (the API checks it); stored with the run.
+  std::optional<std::string> trace_parent;
 };
 
 struct approval {

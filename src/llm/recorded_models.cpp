@@ -4,8 +4,36 @@
 
 #include "core/ids.h"
 #include "llm/call_record.h"
+#include "obs/metrics.h"
 
 namespace grok::llm {
+namespace {
+
+// Live model calls for /metrics, by role (planner, solver, repair, replan, llm: set by the
+// engine, bounded by a guard all the same).
+struct model_metrics {
+  obs::counter_family& calls;
+  obs::counter_family& tokens;
+  obs::histogram_family& duration;
+  obs::label_guard roles{16};
+};
+
+model_metrics& metrics() {
+  static model_metrics m{
+      obs::metrics().counter("grok_model_calls_total",
+                             "Calls to a model server, by role and outcome (ok or error).",
+                             {"role", "outcome"}),
+      obs::metrics().counter(
+          "grok_model_tokens_total",
+          "Tokens the model servers reported, by role and direction (in: prompt, out: completion).",
+          {"role", "direction"}),
+      obs::metrics().histogram(
+          "grok_model_call_duration_seconds",
+          "Time a model call took (a streamed call: to its last chunk), by role.", {"role"})};
+  return m;
+}
+
+}  // namespace
 
 recording_model::recording_model(chat_model& inner, store::store& st, std::string provider)
     : inner_(inner), store_(st), provider_(std::move(provider)) {}
@@ -20,8 +48,17 @@ llm_result<chat_response> recording_model::complete(const chat_request& request,
   }
   const auto started = std::chrono::steady_clock::now();
   auto outcome = inner_.complete(request, options);
-  const auto latency =
-      std::chrono::duration_cast<millis>(std::chrono::steady_clock::now() - started).count();
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  const auto latency = std::chrono::duration_cast<millis>(elapsed).count();
+
+  auto& m = metrics();
+  const auto role = m.roles.admit(options.role);
+  m.calls.inc({role, outcome ? "ok" : "error"});
+  m.duration.observe({role}, std::chrono::duration<double>(elapsed).count());
+  if (outcome && outcome->usage) {
+    m.tokens.inc({role, "in"}, static_cast<double>(outcome->usage->prompt_tokens));
+    m.tokens.inc({role, "out"}, static_cast<double>(outcome->usage->completion_tokens));
+  }
 
   store::llm_call_record record;
   record.id = new_id("llm", store_.store_clock().now());

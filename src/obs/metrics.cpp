@@ -1,8 +1,10 @@
 #include "obs/metrics.h"
 
+#include <algorithm>
 #include <cassert>
 #include <charconv>
 #include <cmath>
+#include <stdexcept>
 #include <variant>
 
 namespace grok::obs {
@@ -10,11 +12,46 @@ namespace {
 
 std::vector<std::string> to_key(labels values, std::size_t expected) {
   assert(values.size() == expected && "label values do not match the family's label names");
-  (void)expected;
+  // Without the assertion (release builds) a mismatch still never reads past the names.
   std::vector<std::string> key;
-  key.reserve(values.size());
-  for (auto v : values) key.emplace_back(v);
+  key.reserve(expected);
+  for (auto v : values) {
+    if (key.size() == expected) break;
+    key.emplace_back(v);
+  }
+  key.resize(expected);
   return key;
+}
+
+bool is_name_start(char ch, bool colon) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_' || (colon && ch == ':');
+}
+
+bool is_valid_name(std::string_view name, bool colon) {
+  if (name.empty() || !is_name_start(name.front(), colon)) return false;
+  return std::all_of(name.begin() + 1, name.end(), [colon](char ch) {
+    return is_name_start(ch, colon) || (ch >= '0' && ch <= '9');
+  });
+}
+
+void check_names(std::string_view name, const std::vector<std::string>& label_names,
+                 bool histogram) {
+  if (!is_valid_name(name, true)) {
+    throw std::logic_error("invalid metric name: " + std::string(name));
+  }
+  for (const auto& l : label_names) {
+    if (!is_valid_name(l, false) || l.starts_with("__") || (histogram && l == "le")) {
+      throw std::logic_error("invalid label name " + l + " on metric " + std::string(name));
+    }
+  }
+}
+
+// Sorted, without duplicates or non-finite bounds: +Inf is always added at render.
+std::vector<double> clean_bounds(std::vector<double> bounds) {
+  std::erase_if(bounds, [](double b) { return !std::isfinite(b); });
+  std::sort(bounds.begin(), bounds.end());
+  bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
+  return bounds;
 }
 
 // Label values escape backslash, double quote and newline; HELP text backslash and
@@ -110,6 +147,13 @@ void counter_family::inc(labels values, double by) {
   series_[std::move(key)] += by;
 }
 
+void counter_family::raise_to(labels values, double total) {
+  auto key = to_key(values, label_names_.size());
+  const std::lock_guard lock(mutex_);
+  auto& v = series_[std::move(key)];
+  if (total > v) v = total;  // also false for NaN
+}
+
 double counter_family::value(labels values) const {
   auto key = to_key(values, label_names_.size());
   const std::lock_guard lock(mutex_);
@@ -119,6 +163,11 @@ double counter_family::value(labels values) const {
 
 void counter_family::render(std::string& out) const {
   const std::lock_guard lock(mutex_);
+  if (label_names_.empty() && series_.empty()) {
+    const std::map<std::vector<std::string>, double> zero = {{std::vector<std::string>{}, 0.0}};
+    render_simple(out, name_, help_, "counter", label_names_, zero);
+    return;
+  }
   render_simple(out, name_, help_, "counter", label_names_, series_);
 }
 
@@ -164,7 +213,7 @@ histogram_family::histogram_family(std::string name, std::string help,
     : name_(std::move(name)),
       help_(std::move(help)),
       label_names_(std::move(label_names)),
-      bounds_(std::move(upper_bounds)) {}
+      bounds_(clean_bounds(std::move(upper_bounds))) {}
 
 void histogram_family::observe(labels values, double v) {
   if (std::isnan(v)) return;
@@ -199,7 +248,10 @@ histogram_family::snapshot histogram_family::get(labels values) const {
 void histogram_family::render(std::string& out) const {
   const std::lock_guard lock(mutex_);
   append_header(out, name_, help_, "histogram");
-  for (const auto& [key, s] : series_) {
+  const std::map<std::vector<std::string>, series> empty = {
+      {{}, series{std::vector<std::uint64_t>(bounds_.size() + 1, 0), 0, 0}}};
+  const auto& rendered = label_names_.empty() && series_.empty() ? empty : series_;
+  for (const auto& [key, s] : rendered) {
     std::uint64_t running = 0;
     for (std::size_t i = 0; i <= bounds_.size(); ++i) {
       running += s.buckets[i];
@@ -249,57 +301,52 @@ struct registry::entry {
 registry::registry() = default;
 registry::~registry() = default;
 
-counter_family& registry::counter(std::string_view name, std::string_view help,
-                                  std::vector<std::string> label_names) {
+template <typename family, typename make>
+family& registry::find_or_add(std::string_view name, const std::vector<std::string>& label_names,
+                              make&& create) {
   const std::lock_guard lock(mutex_);
   auto it = families_.find(name);
   if (it != families_.end()) {
-    auto* existing = std::get_if<std::unique_ptr<counter_family>>(&it->second->family);
-    assert(existing != nullptr && it->second->label_names == label_names);
+    auto* existing = std::get_if<std::unique_ptr<family>>(&it->second->family);
+    if (existing == nullptr || it->second->label_names != label_names) {
+      throw std::logic_error("metric " + std::string(name) +
+                             " registered again with another type or other labels");
+    }
     return **existing;
   }
   auto e = std::make_unique<entry>();
   e->label_names = label_names;
-  auto* family = new counter_family(std::string(name), std::string(help), std::move(label_names));
-  e->family = std::unique_ptr<counter_family>(family);
+  auto owned = std::unique_ptr<family>(create());
+  auto& ref = *owned;
+  e->family = std::move(owned);
   families_.emplace(std::string(name), std::move(e));
-  return *family;
+  return ref;
+}
+
+counter_family& registry::counter(std::string_view name, std::string_view help,
+                                  std::vector<std::string> label_names) {
+  check_names(name, label_names, false);
+  return find_or_add<counter_family>(name, label_names, [&] {
+    return new counter_family(std::string(name), std::string(help), label_names);
+  });
 }
 
 gauge_family& registry::gauge(std::string_view name, std::string_view help,
                               std::vector<std::string> label_names) {
-  const std::lock_guard lock(mutex_);
-  auto it = families_.find(name);
-  if (it != families_.end()) {
-    auto* existing = std::get_if<std::unique_ptr<gauge_family>>(&it->second->family);
-    assert(existing != nullptr && it->second->label_names == label_names);
-    return **existing;
-  }
-  auto e = std::make_unique<entry>();
-  e->label_names = label_names;
-  auto* family = new gauge_family(std::string(name), std::string(help), std::move(label_names));
-  e->family = std::unique_ptr<gauge_family>(family);
-  families_.emplace(std::string(name), std::move(e));
-  return *family;
+  check_names(name, label_names, false);
+  return find_or_add<gauge_family>(name, label_names, [&] {
+    return new gauge_family(std::string(name), std::string(help), label_names);
+  });
 }
 
 histogram_family& registry::histogram(std::string_view name, std::string_view help,
                                       std::vector<std::string> label_names,
                                       std::vector<double> upper_bounds) {
-  const std::lock_guard lock(mutex_);
-  auto it = families_.find(name);
-  if (it != families_.end()) {
-    auto* existing = std::get_if<std::unique_ptr<histogram_family>>(&it->second->family);
-    assert(existing != nullptr && it->second->label_names == label_names);
-    return **existing;
-  }
-  auto e = std::make_unique<entry>();
-  e->label_names = label_names;
-  auto* family = new histogram_family(std::string(name), std::string(help), std::move(label_names),
-                                      std::move(upper_bounds));
-  e->family = std::unique_ptr<histogram_family>(family);
-  families_.emplace(std::string(name), std::move(e));
-  return *family;
+  check_names(name, label_names, true);
+  return find_or_add<histogram_family>(name, label_names, [&] {
+    return new histogram_family(std::string(name), std::string(help), label_names,
+                                std::move(upper_bounds));
+  });
 }
 
 std::uint64_t registry::add_collector(std::function<void()> collect) {
@@ -336,6 +383,21 @@ std::string registry::render() {
 registry& metrics() {
   static registry r;
   return r;
+}
+
+std::string_view label_guard::admit(std::string_view value) {
+  constexpr std::string_view k_other = "other";
+  const bool well_formed =
+      !value.empty() && value.size() <= 64 && std::all_of(value.begin(), value.end(), [](char ch) {
+        return is_name_start(ch, true) || (ch >= '0' && ch <= '9') || ch == '.' || ch == '/' ||
+               ch == '-';
+      });
+  if (!well_formed) return k_other;
+  const std::lock_guard lock(mutex_);
+  if (seen_.find(value) != seen_.end()) return value;
+  if (seen_.size() >= max_values_) return k_other;
+  seen_.emplace(value);
+  return value;
 }
 
 }  // namespace grok::obs

@@ -21,19 +21,31 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace grok::obs {
 
-// Label values in the order of the family's label names.
+// The Content-Type of render()'s text.
+inline constexpr std::string_view k_exposition_content_type =
+    "text/plain; version=0.0.4; charset=utf-8";
+
+// Label values in the order of the family's label names. Passing another number of
+// values than the family has label names is a programmer error (asserted; in a release
+// build missing values are empty and extra ones dropped).
 using labels = std::initializer_list<std::string_view>;
 
+// A counter of a family without labels is rendered as 0 before its first inc(), so that
+// rate() sees its first increase; a labelled series appears at its first inc().
 class counter_family {
  public:
-  // Adds `by` (must be >= 0) to the series with these label values.
+  // Adds `by` (must be >= 0; anything else is ignored) to the series with these values.
   void inc(labels values = {}, double by = 1);
+  // Raises the series to `total` when that is more than its value (never lowers it): for
+  // counts kept elsewhere and copied at scrape time, such as the kernel's CPU time.
+  void raise_to(labels values, double total);
   // The series' current value (0 when it does not exist yet).
   [[nodiscard]] double value(labels values = {}) const;
 
@@ -65,6 +77,8 @@ class gauge_family {
   std::map<std::vector<std::string>, double> series_;  // guarded by mutex_
 };
 
+// A histogram of a family without labels is rendered with zero counts before its first
+// observe(), like a counter.
 class histogram_family {
  public:
   struct snapshot {
@@ -72,6 +86,7 @@ class histogram_family {
     double sum = 0;
     std::vector<std::uint64_t> cumulative;  // per upper bound, then +Inf
   };
+  // Counts `v` (NaN is ignored) in the first bucket whose upper bound is >= v.
   void observe(labels values, double v);
   [[nodiscard]] snapshot get(labels values = {}) const;
 
@@ -103,9 +118,11 @@ class registry {
   registry& operator=(const registry&) = delete;
 
   // Registers a family, or returns the one already registered under this name. Asking for
-  // an existing name with another type or other label names is a programmer error
-  // (asserted). Names follow Prometheus rules ([a-zA-Z_:][a-zA-Z0-9_:]*); counters end in
-  // _total.
+  // an existing name with another type or other label names, or an invalid name, is a
+  // programmer error (std::logic_error). Names follow Prometheus rules
+  // ([a-zA-Z_:][a-zA-Z0-9_:]*, labels without ':' and not starting with "__", no "le"
+  // label on a histogram); counters end in _total (promtool's lint). Histogram bounds are
+  // sorted and deduplicated; +Inf is always the last bucket.
   counter_family& counter(std::string_view name, std::string_view help,
                           std::vector<std::string> label_names = {});
   gauge_family& gauge(std::string_view name, std::string_view help,
@@ -126,6 +143,9 @@ class registry {
 
  private:
   struct entry;
+  template <typename family, typename make>
+  family& find_or_add(std::string_view name, const std::vector<std::string>& label_names,
+                      make&& create);
   std::mutex mutex_;  // guards families_ and collectors_
   std::map<std::string, std::unique_ptr<entry>, std::less<>> families_;
   std::map<std::uint64_t, std::function<void()>> collectors_;
@@ -135,6 +155,23 @@ class registry {
 
 // The process-wide registry.
 registry& metrics();
+
+// Keeps a label whose values should come from a small set (tool names, model roles)
+// bounded even when a bug or a hostile input feeds it something else: a value of 1 to 64
+// characters from [A-Za-z0-9_.:/-] is passed through while fewer than `max_values`
+// distinct values were seen; anything else becomes "other".
+// Thread-safety: admit() may be called from any thread (one mutex).
+class label_guard {
+ public:
+  explicit label_guard(std::size_t max_values = 64) : max_values_(max_values) {}
+  // Returns `value` or "other"; the view is valid as long as `value` is.
+  [[nodiscard]] std::string_view admit(std::string_view value);
+
+ private:
+  std::size_t max_values_;
+  std::mutex mutex_;
+  std::set<std::string, std::less<>> seen_;  // guarded by mutex_
+};
 
 // Removes a collector when destroyed.
 class collector_registration {

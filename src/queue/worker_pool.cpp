@@ -3,14 +3,45 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 
 #include <spdlog/spdlog.h>
 
 #include "core/ids.h"
+#include "obs/metrics.h"
 
 namespace grok::queue {
 namespace {
+
+// What the workers did, by topic, for /metrics (process-wide, like the registry; topics
+// are the registered handlers', a bounded set).
+struct pool_metrics {
+  obs::counter_family& succeeded;
+  obs::counter_family& retried;
+  obs::counter_family& dead_lettered;
+  obs::counter_family& lost_leases;
+  obs::histogram_family& duration;
+};
+
+pool_metrics& metrics() {
+  static pool_metrics m{
+      obs::metrics().counter("grok_queue_jobs_succeeded_total",
+                             "Jobs finished and acked, by topic.", {"topic"}),
+      obs::metrics().counter("grok_queue_retries_total",
+                             "Job attempts that failed and were put back with a delay, by topic.",
+                             {"topic"}),
+      obs::metrics().counter(
+          "grok_queue_dead_letters_total",
+          "Jobs dead-lettered (out of attempts or failed permanently), by topic.", {"topic"}),
+      obs::metrics().counter("grok_queue_lost_leases_total",
+                             "Jobs whose ack or nack was refused because the lease had expired, by "
+                             "topic.",
+                             {"topic"}),
+      obs::metrics().histogram("grok_queue_job_duration_seconds",
+                               "Time a handler took for one job attempt, by topic.", {"topic"})};
+  return m;
+}
 
 std::string default_worker_prefix() {
   char host[256] = {};
@@ -36,6 +67,7 @@ worker_pool::worker_pool(store::store& s, worker_pool_options options)
   if (options_.worker_prefix.empty()) options_.worker_prefix = default_worker_prefix();
   options_.workers = std::max(options_.workers, 0);  // 0: no workers (API-only processes)
   options_.claim_batch = std::clamp(options_.claim_batch, 1, 1000);
+  (void)metrics();  // registered now, so that /metrics lists them before the first job
 }
 
 worker_pool::~worker_pool() { stop(); }
@@ -150,6 +182,7 @@ void worker_pool::process(const store::job& j, const std::stop_token& stop) {
   } else {
     // The worker loop is one of the edges where exceptions are caught and converted: a
     // throwing handler is a failed attempt, retried like any other.
+    const auto started = std::chrono::steady_clock::now();
     try {
       outcome = it->second(ctx);
     } catch (const std::exception& e) {
@@ -157,6 +190,9 @@ void worker_pool::process(const store::job& j, const std::stop_token& stop) {
     } catch (...) {
       outcome = job_outcome::retry_later("handler threw a non-standard exception");
     }
+    metrics().duration.observe(
+        {j.topic},
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
   {
     std::lock_guard lock(held_mutex_);
@@ -167,12 +203,15 @@ void worker_pool::process(const store::job& j, const std::stop_token& stop) {
   if (outcome.what == job_outcome::kind::done) {
     if (ctx.acked) {
       ++succeeded_;
+      metrics().succeeded.inc({j.topic});
       return;
     }
     if (auto r = store_.ack(held); r) {
       ++succeeded_;
+      metrics().succeeded.inc({j.topic});
     } else if (r.error().code == errc::conflict) {
       ++lost_leases_;
+      metrics().lost_leases.inc({j.topic});
       spdlog::warn("job {} finished after its lease was lost: {}", j.id, r.error().message);
     } else {
       ++store_errors_;
@@ -190,6 +229,7 @@ void worker_pool::process(const store::job& j, const std::stop_token& stop) {
   if (!r) {
     if (r.error().code == errc::conflict) {
       ++lost_leases_;
+      metrics().lost_leases.inc({j.topic});
     } else {
       ++store_errors_;
       spdlog::error("job {}: nack failed: {}", j.id, describe(r.error()));
@@ -198,10 +238,12 @@ void worker_pool::process(const store::job& j, const std::stop_token& stop) {
   }
   if (*r == store::nack_outcome::dead) {
     ++dead_lettered_;
+    metrics().dead_lettered.inc({j.topic});
     spdlog::warn("job {} ({}) dead-lettered after {} attempt(s): {}", j.id, j.topic, j.attempts,
                  outcome.error);
   } else {
     ++retried_;
+    metrics().retried.inc({j.topic});
     spdlog::info("job {} ({}) attempt {} failed, retrying in {} ms: {}", j.id, j.topic, j.attempts,
                  req.retry_delay.count(), outcome.error);
   }

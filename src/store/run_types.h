@@ -30,6 +30,10 @@ struct run_record {
   std::optional<std::string> owner_key_id;  // the API key that created it
   std::optional<std::string> idempotency_key;
   std::optional<std::string> request_hash;  // of the creating request body
+  // The W3C traceparent the creating request carried (validated, lowercase): the run's
+  // trace continues the caller's. Empty: the run's trace is its own (obs/run_tracer.h).
+  // Set at insert; never changed.
+  std::optional<std::string> trace_parent;
   time_point created_at;
   std::optional<time_point> started_at;
   std::optional<time_point> finished_at;

@@ -25,6 +25,7 @@
 #include "store/event_feed.h"
 #include "store/job_signal.h"
 #include "store/queue_types.h"
+#include "store/retention_types.h"
 #include "store/run_types.h"
 
 namespace grok::store {
@@ -174,6 +175,28 @@ class store {
   // The key with this hash, revoked or not (the caller decides what a revoked key means).
   [[nodiscard]] virtual result<std::optional<api_key_record>> find_api_key(
       std::string_view hash) = 0;
+
+  // --- retention (SPEC §7; store/retention.h runs these in batches for `grok prune` and
+  // the schedule in `grok serve`) ---
+  // A run is prunable at `cutoff` when it is completed, failed or cancelled and ended
+  // (finished_at; created_at when it has none) before `cutoff`. Queued, running and
+  // awaiting_input runs are never prunable, whatever their age. Each call below is one
+  // short transaction. The defaults return errc::unsupported (test doubles need not prune).
+  //
+  // Deletes up to `limit` prunable runs, oldest first, with their steps, events, model
+  // calls and artifacts (an artifact a step of another run still references loses its
+  // run_id instead). errc::invalid_argument for limit < 1. Fewer than `limit` runs in the
+  // result: none is left.
+  [[nodiscard]] virtual result<prune_batch> prune_runs(time_point cutoff, int limit);
+  // Looks at the next `limit` jobs after id `after` and deletes those that are done or dead,
+  // finished before `cutoff`, and whose run (the payload's "run_id") no longer exists or is
+  // prunable; a job without a run goes only when it is done and holds no dedupe key (dedupe
+  // keys are forever). Dead jobs of live runs stay, visible for requeue. The newest job is
+  // never deleted, so that ids are never reused.
+  [[nodiscard]] virtual result<job_prune_batch> prune_jobs(time_point cutoff, job_id after,
+                                                           int limit);
+  // What prune_runs and prune_jobs would delete at `cutoff`, counted in one read (dry run).
+  [[nodiscard]] virtual result<prune_counts> count_prunable(time_point cutoff);
 };
 
 }  // namespace grok::store

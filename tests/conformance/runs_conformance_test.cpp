@@ -58,7 +58,29 @@ TEST_P(runs_conformance, inserted_run_reads_back_unchanged) {
   EXPECT_EQ(r.created_at, clock_.now());
   EXPECT_FALSE(r.started_at);
   EXPECT_EQ(r.last_seq, 0);
+  EXPECT_FALSE(r.trace_parent);
   EXPECT_FALSE(*st().get_run("run_missing"));
+}
+
+TEST_P(runs_conformance, trace_parent_round_trips_and_survives_updates) {
+  const std::string parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  run_record r;
+  r.id = new_id("run", clock_.now());
+  r.input = "traced";
+  r.trace_parent = parent;
+  r.created_at = clock_.now();
+  ASSERT_TRUE(st().transact([&](store::transaction& tx) { return tx.insert_run(r); }));
+  auto got = st().get_run(r.id);
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((*got)->trace_parent, parent);
+  r.status = run_status::completed;
+  r.answer = "done";
+  ASSERT_TRUE(st().transact([&](store::transaction& tx) { return tx.update_run(r); }));
+  auto listed = st().list_runs({});
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1U);
+  EXPECT_EQ(listed->front().trace_parent, parent);
+  EXPECT_EQ(listed->front().status, run_status::completed);
 }
 
 TEST_P(runs_conformance, duplicate_run_id_is_refused) {

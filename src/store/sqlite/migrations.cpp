@@ -215,6 +215,12 @@ DROP INDEX llm_calls_request;
 CREATE INDEX llm_calls_request ON llm_calls (request_hash, created_at);
 )sql";
 
+// The W3C traceparent a run was created with, so that its trace continues the caller's
+// even when another process finishes the run (obs/run_tracer.h).
+constexpr std::string_view k_run_trace_parent = R"sql(
+ALTER TABLE runs ADD COLUMN trace_parent TEXT;
+)sql";
+
 }  // namespace
 
 const std::vector<migration>& all_migrations() {
@@ -222,6 +228,7 @@ const std::vector<migration>& all_migrations() {
       {1, "initial schema", k_initial_schema},
       {2, "document chunks", k_document_chunks},
       {3, "model call lookup by run", k_llm_call_lookup},
+      {4, "run trace parent", k_run_trace_parent},
   };
   return list;
 }

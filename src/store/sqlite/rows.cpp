@@ -49,6 +49,7 @@ run_record read_run(const bound_statement& s) {
   r.tokens_out = s.column_int64(14);
   r.cost = s.column_double(15);
   r.last_seq = s.column_int64(16);
+  r.trace_parent = s.column_optional_text(17);
   return r;
 }
 

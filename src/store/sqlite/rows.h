@@ -17,7 +17,7 @@ job read_job(const bound_statement& s);
 inline constexpr const char* k_run_columns =
     "id, status, input, options, answer, error_code, error_message, owner_key_id, "
     "idempotency_key, request_hash, created_at, started_at, finished_at, tokens_in, tokens_out, "
-    "cost, last_seq";
+    "cost, last_seq, trace_parent";
 run_record read_run(const bound_statement& s);
 
 inline constexpr const char* k_step_columns =

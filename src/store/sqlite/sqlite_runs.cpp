@@ -37,8 +37,8 @@ result<void> sqlite_transaction::insert_run(const run_record& run) {
   auto stmt = conn_.prepare(
       "INSERT INTO runs (id, status, input, options, answer, error_code, error_message, "
       "owner_key_id, idempotency_key, request_hash, created_at, started_at, finished_at, "
-      "tokens_in, tokens_out, cost, last_seq) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 0)");
+      "tokens_in, tokens_out, cost, last_seq, trace_parent) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 0, ?17)");
   if (!stmt) return tl::unexpected(stmt.error());
   stmt->bind(1, run.id)
       .bind(2, to_string(run.status))
@@ -54,6 +54,7 @@ result<void> sqlite_transaction::insert_run(const run_record& run) {
   bind_optional(*stmt, 12, optional_ms(run.started_at));
   bind_optional(*stmt, 13, optional_ms(run.finished_at));
   stmt->bind(14, run.tokens_in).bind(15, run.tokens_out).bind(16, run.cost);
+  stmt->bind(17, run.trace_parent);
   if (auto r = stmt->run(); !r) return tl::unexpected(explain(r.error(), "run " + run.id));
   return {};
 }

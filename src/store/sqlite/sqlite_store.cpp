@@ -37,6 +37,17 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const sqlite_options& o
       return fail(errc::io, "cannot create directory " + parent.string() + ": " + ec.message());
     }
   }
+  // The shared lock comes first: while `grok restore` replaces the file, wait for it.
+  // Without a usable lock file (a read-only directory) nothing can restore over us either.
+  db_lock lock;
+  std::error_code exists_ec;
+  if (options.path != ":memory:" && options.path.rfind("file:", 0) != 0 &&
+      (options.create_if_missing || std::filesystem::exists(options.path, exists_ec))) {
+    auto taken =
+        db_lock::acquire(options.path, db_lock::mode::shared, millis(options.busy_timeout_ms));
+    if (!taken && taken.error().code == errc::busy) return tl::unexpected(taken.error());
+    if (taken) lock = std::move(*taken);
+  }
   open_options conn_options;
   conn_options.create_if_missing = options.create_if_missing;
   conn_options.busy_timeout_ms = options.busy_timeout_ms;
@@ -50,7 +61,9 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const sqlite_options& o
     return tl::unexpected(r.error());
   }
   const clock& c = options.time_source != nullptr ? *options.time_source : system_clock::instance();
-  return std::unique_ptr<sqlite_store>(new sqlite_store(std::move(*writer), options, c));
+  std::unique_ptr<sqlite_store> opened(new sqlite_store(std::move(*writer), options, c));
+  opened->process_lock_ = std::move(lock);
+  return opened;
 }
 
 // One caller's transaction, waiting to be committed in a batch.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "store/sqlite/connection.h"
+#include "store/sqlite/db_lock.h"
 #include "store/store.h"
 
 namespace grok::store::sqlite {
@@ -40,7 +41,8 @@ class sqlite_store final : public store {
  public:
   // Opens (and by default creates and migrates) the database at options.path.
   // errc::not_found: missing file with create_if_missing=false; errc::corrupt: not a
-  // database; errc::unsupported: schema newer than this binary.
+  // database; errc::unsupported: schema newer than this binary; errc::busy: `grok restore`
+  // held the database's lock (db_lock.h) for all of busy_timeout_ms.
   [[nodiscard]] static result<std::unique_ptr<sqlite_store>> open(const sqlite_options& options);
 
   [[nodiscard]] result<void> transact(
@@ -74,6 +76,12 @@ class sqlite_store final : public store {
   // API keys: sqlite_api_keys.cpp
   [[nodiscard]] result<std::vector<api_key_record>> list_api_keys() override;
   [[nodiscard]] result<std::optional<api_key_record>> find_api_key(std::string_view hash) override;
+
+  // retention: sqlite_maintenance.cpp
+  [[nodiscard]] result<prune_batch> prune_runs(time_point cutoff, int limit) override;
+  [[nodiscard]] result<job_prune_batch> prune_jobs(time_point cutoff, job_id after,
+                                                   int limit) override;
+  [[nodiscard]] result<prune_counts> count_prunable(time_point cutoff) override;
 
   job_signal& jobs_signal() override { return signal_; }
   job_signal& events_signal() override { return events_signal_; }
@@ -119,6 +127,8 @@ class sqlite_store final : public store {
   void release_reader(std::unique_ptr<connection> conn);
 
   sqlite_options options_;
+  // Shared for the life of the store, so that `grok restore` sees the database is in use.
+  db_lock process_lock_;
   const clock& clock_;
   job_signal signal_;
   job_signal events_signal_;

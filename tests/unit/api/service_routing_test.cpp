@@ -231,8 +231,17 @@ TEST(service_routing, an_exception_in_a_handler_is_a_500_problem) {
   EXPECT_EQ(detail_of(r).find("exploded"), std::string::npos);  // no internals leak
 }
 
+// The value of one series in a scrape, 0 when absent. The registry is process-wide, so
+// tests compare what changed (other tests in this process count too).
+double value_of(const std::string& text, const std::string& series) {
+  const auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return 0;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
 TEST(service_routing, metrics_count_requests_by_route_template_and_status) {
   service_env env;
+  const auto before = env.handle(service_env::request("GET", "/metrics")).body;
   const auto run = env.create_run(env.alice);
   env.get("/v1/runs/" + run, env.alice);
   env.get("/v1/runs/" + run, env.alice);
@@ -242,23 +251,20 @@ TEST(service_routing, metrics_count_requests_by_route_template_and_status) {
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(header_of(r, "Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
   const auto& text = r.body;
+  auto delta = [&](const std::string& series) {
+    return value_of(text, series) - value_of(before, series);
+  };
   EXPECT_NE(text.find("# TYPE grok_http_requests_total counter"), std::string::npos);
-  EXPECT_NE(text.find("grok_http_requests_total{route=\"/v1/runs/{id}\",status=\"200\"} 2\n"),
-            std::string::npos)
-      << text;
-  EXPECT_NE(text.find("grok_http_requests_total{route=\"/v1/runs\",status=\"201\"} 1\n"),
-            std::string::npos);
-  EXPECT_NE(text.find("grok_http_requests_total{route=\"unmatched\",status=\"404\"} 1\n"),
-            std::string::npos);
-  EXPECT_NE(text.find("grok_http_requests_total{route=\"/healthz\",status=\"200\"} 1\n"),
-            std::string::npos);
+  EXPECT_EQ(delta("grok_http_requests_total{route=\"/v1/runs/{id}\",status=\"200\"}"), 2) << text;
+  EXPECT_EQ(delta("grok_http_requests_total{route=\"/v1/runs\",status=\"201\"}"), 1);
+  EXPECT_EQ(delta("grok_http_requests_total{route=\"unmatched\",status=\"404\"}"), 1);
+  EXPECT_EQ(delta("grok_http_requests_total{route=\"/healthz\",status=\"200\"}"), 1);
+  EXPECT_EQ(delta("grok_http_requests_total{route=\"/metrics\",status=\"200\"}"), 1);
   EXPECT_EQ(text.find(run), std::string::npos) << "ids must not become label values";
   EXPECT_NE(text.find("# TYPE grok_http_request_duration_seconds histogram"), std::string::npos);
-  EXPECT_NE(text.find("grok_http_request_duration_seconds_bucket{route=\"/v1/runs/{id}\",le=\"+"
-                      "Inf\"} 2\n"),
-            std::string::npos);
-  EXPECT_NE(text.find("grok_http_request_duration_seconds_count{route=\"/v1/runs/{id}\"} 2\n"),
-            std::string::npos);
+  EXPECT_EQ(delta("grok_http_request_duration_seconds_bucket{route=\"/v1/runs/{id}\",le=\"+Inf\"}"),
+            2);
+  EXPECT_EQ(delta("grok_http_request_duration_seconds_count{route=\"/v1/runs/{id}\"}"), 2);
   EXPECT_NE(text.find("grok_streams_open{kind=\"sse\"} 0\n"), std::string::npos);
   EXPECT_NE(text.find("grok_streams_open{kind=\"websocket\"} 0\n"), std::string::npos);
 }
