@@ -31,17 +31,13 @@ constexpr const char* k_fail_marker = "PLEASE-FAIL-THIS-RUN";
 // Two calculator steps and an answer; the planner call of a run whose task holds the
 // marker gets HTTP 400, which fails that run (a 400 is not retried).
 json script() {
-  json plan = {{"steps",
-                {{{"id", "E1"}, {"tool", "calculator"}, {"args", {{"expression", "6 * 7"}}}},
-                 {{"id", "E2"}, {"tool", "calculator"}, {"args", {{"expression", "#E1 + 1"}}}}}}};
-  return {{"rules",
-           {{{"match", {{"contains", k_fail_marker}}},
-             {"fault", "status"},
-             {"fault_options", {{"status", 400}, {"body", R"({"error":{"message":"no"}})"}}}},
-            {{"match", {{"contains", "You are the planner"}}},
-             {"reply", {{"json", plan}, {"usage", true}}}},
-            {{"match", {{"contains", "You are the solver"}}},
-             {"reply", {{"content", "The answer is 43."}, {"usage", true}, {"chunk_chars", 4}}}}}}};
+  auto s = testing::calculator_script();
+  s["rules"].insert(
+      s["rules"].begin(),
+      json{{"match", {{"contains", k_fail_marker}}},
+           {"fault", "status"},
+           {"fault_options", {{"status", 400}, {"body", R"({"error":{"message":"no"}})"}}}});
+  return s;
 }
 
 class metrics_e2e : public ::testing::Test {

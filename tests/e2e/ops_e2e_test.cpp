@@ -30,16 +30,7 @@ using testing::run_output;
 using testing::temp_dir;
 using namespace std::chrono_literals;
 
-json script() {
-  json plan = {{"steps",
-                {{{"id", "E1"}, {"tool", "calculator"}, {"args", {{"expression", "6 * 7"}}}},
-                 {{"id", "E2"}, {"tool", "calculator"}, {"args", {{"expression", "#E1 + 1"}}}}}}};
-  return {{"rules",
-           {{{"match", {{"contains", "You are the planner"}}},
-             {"reply", {{"json", plan}, {"usage", true}}}},
-            {{"match", {{"contains", "You are the solver"}}},
-             {"reply", {{"content", "The answer is 43."}, {"usage", true}}}}}}};
-}
+json script() { return testing::calculator_script(); }
 
 std::string bearer(const std::string& key) { return "Authorization: Bearer " + key; }
 const std::string k_json = "Content-Type: application/json";

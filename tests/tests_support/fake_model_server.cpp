@@ -68,4 +68,16 @@ void fake_model_server::stop() {
   process_.reset();
 }
 
+nlohmann::json calculator_script() {
+  using json = nlohmann::json;
+  json plan = {{"steps",
+                {{{"id", "E1"}, {"tool", "calculator"}, {"args", {{"expression", "6 * 7"}}}},
+                 {{"id", "E2"}, {"tool", "calculator"}, {"args", {{"expression", "#E1 + 1"}}}}}}};
+  return {{"rules",
+           {{{"match", {{"contains", "You are the planner"}}},
+             {"reply", {{"json", plan}, {"usage", true}}}},
+            {{"match", {{"contains", "You are the solver"}}},
+             {"reply", {{"content", "The answer is 43."}, {"usage", true}, {"chunk_chars", 4}}}}}}};
+}
+
 }  // namespace grok::testing

@@ -32,6 +32,11 @@ class fake_model_server {
   int port_ = 0;
 };
 
+// The script most end-to-end tests use: the planner returns two calculator steps (E1 is
+// 6 * 7, E2 is #E1 + 1) and the solver streams "The answer is 43." in 4-character chunks,
+// both reporting token usage.
+nlohmann::json calculator_script();
+
 // A minimal loopback HTTP request for the control endpoints, through libcurl.
 std::string http_request(const std::string& method, const std::string& url,
                          const std::string& body = "");
