@@ -12,7 +12,7 @@ packages=(
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev \
   libkainjow-mustache-dev libgumbo-dev
   libboost1.81-dev libhiredis-dev redis-server wrk
-  prometheus
+  prometheus chromium
 )
 
 missing=()
