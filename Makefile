@@ -1,14 +1,26 @@
 # The two set-up commands (see README.md) and a few conveniences.
-#   make serve  - install packages, build the release binary, start grok on SQLite in ./grok-data
-#   make test   - install packages, build and run every test suite (normal and ASan+UBSan builds)
-.PHONY: serve test bootstrap build release dev asan fuzz test-dev test-asan test-fuzz bench clean
+#   make serve  - install packages (apt, npm), build the UI and the release binary (which
+#                 embeds the UI), start grok on SQLite in ./grok-data with the UI at /
+#   make test   - install packages, build and run every test suite (normal and ASan+UBSan
+#                 builds; the UI's component and browser tests run in the normal build)
+.PHONY: serve test bootstrap web web-dev build release dev asan fuzz test-dev test-asan test-fuzz bench clean
 
 JOBS ?= $(shell nproc)
 
 bootstrap:
 	@bash scripts/bootstrap.sh
 
-release: bootstrap
+# The UI (web/) is built before the binaries, which embed web/dist.
+web: bootstrap
+	@bash scripts/web.sh build
+
+# UI work: Vite's dev server on 127.0.0.1:5173 with hot reload, proxying the API to a
+# running grok serve (GROK_DEV_API, default http://127.0.0.1:8080).
+web-dev: web
+	@bash scripts/web.sh deps
+	cd web && npm run dev
+
+release: web
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS) --target grok
 
@@ -17,11 +29,11 @@ build: release
 serve: release
 	./build/release/grok serve
 
-dev: bootstrap
+dev: web
 	@cmake --preset dev >/dev/null
 	@cmake --build --preset dev -j $(JOBS)
 
-asan: bootstrap
+asan: web
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan -j $(JOBS)
 
@@ -50,4 +62,4 @@ bench: release
 	./build/release/bench/fanout_bench
 
 clean:
-	rm -rf build
+	rm -rf build web/dist
