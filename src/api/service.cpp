@@ -1,6 +1,7 @@
-// The request pipeline of the HTTP API: request id, CORS preflight, routing, query, auth,
-// rate limit, scope, signing and body checks, in that order, then the route's handler
-// (routes_*.cpp); and the one place that turns an exception into a 500.
+// The request pipeline of the HTTP API: request id, the web UI's paths (api/ui_route.h),
+// CORS preflight, routing, query, auth, rate limit, scope, signing and body checks, in that
+// order, then the route's handler (routes_*.cpp); and the one place that turns an exception
+// into a 500.
 #include "api/service.h"
 
 #include <spdlog/spdlog.h>
@@ -10,6 +11,7 @@
 #include "api/problem.h"
 #include "api/service_impl.h"
 #include "api/signing.h"
+#include "api/ui_route.h"
 #include "obs/log_context.h"
 
 namespace grok::api {
@@ -112,6 +114,12 @@ http_response service::impl::process(request_context& ctx, std::string_view& rou
   const auto& req = ctx.request;
   const auto& rid = ctx.request_id;
   const auto path = target_path(req.target);
+
+  // The web UI: every path that is not the API's; no key, no rate limit, one metrics label.
+  if (options.ui && !is_api_path(path)) {
+    route_label = k_ui_route_label;
+    return serve_ui(*options.ui, req, rid);
+  }
 
   const bool preflight = cors_policy::is_preflight(req);
   if (preflight && !cors.allows(*req.header("Origin"))) {

@@ -17,6 +17,7 @@
 #include "api/http_types.h"
 #include "api/rate_limiter.h"
 #include "api/stream_hub.h"
+#include "api/ui_assets.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "engine/engine.h"
@@ -39,6 +40,10 @@ struct service_options {
   std::size_t max_body_bytes = 1024 * 1024;
   // The limiter's settings, for the RateLimit-Limit header (= burst).
   rate_limit_config rate_limit;
+  // The web UI's files, served at every path that is not the API's (api/ui_route.h).
+  // Null: the UI is off and those paths answer 404 problem+json like any unknown path; an
+  // empty table: they answer a page saying how to build the UI.
+  std::shared_ptr<const ui_assets> ui;
 };
 
 struct service_deps {

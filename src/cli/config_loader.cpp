@@ -18,7 +18,7 @@ namespace {
 constexpr std::size_t k_max_secret_file_bytes = std::size_t{64} * 1024;
 constexpr std::size_t k_max_config_file_bytes = std::size_t{1024} * 1024;
 
-enum class kind { text, integer, millis_value, secret_file, log_level, list };
+enum class kind { text, integer, millis_value, secret_file, log_level, list, boolean };
 
 // One configurable setting: its name in grok.toml (with its table, "queue.lease_ms"), its
 // environment variable, and where it lands in `config`.
@@ -182,6 +182,10 @@ const std::vector<setting>& settings() {
        nullptr, [](config& c, std::int64_t v) { c.llm.total_timeout = millis(v); }},
       {"llm.max_attempts", "GROK_LLM_MAX_ATTEMPTS", kind::integer, 1, 20, nullptr,
        [](config& c, std::int64_t v) { c.llm.max_attempts = static_cast<int>(v); }},
+      {"ui.enabled", "GROK_UI", kind::boolean, 0, 0,
+       [](config& c, std::string v) { c.ui.enabled = v == "true"; }},
+      {"ui.dir", "GROK_UI_DIR", kind::text, 0, 0,
+       [](config& c, std::string v) { c.ui.dir = std::move(v); }},
   };
   return list;
 }
@@ -243,12 +247,22 @@ result<void> set_text(config& into, const setting& s, std::string value,
           "'" + value + "' is not a log level (trace, debug, info, warn, error, critical, off)");
     }
   }
+  if (s.type == kind::boolean) {
+    if (value == "true" || value == "on" || value == "1" || value == "yes") {
+      value = "true";
+    } else if (value == "false" || value == "off" || value == "0" || value == "no") {
+      value = "false";
+    } else {
+      return bad(origin, s.name, "'" + value + "' is not on or off (true/false, 1/0, yes/no)");
+    }
+  }
   if (s.type == kind::secret_file) {
     auto secret = read_secret_file(value);
     if (!secret) return bad(origin, s.name, secret.error().message);
     value = std::move(*secret);
   }
-  if (value.empty() && s.name != "db" && s.type != kind::list && s.name != "engine.prompts_dir")
+  if (value.empty() && s.name != "db" && s.type != kind::list && s.name != "engine.prompts_dir" &&
+      s.name != "ui.dir")
     return bad(origin, s.name, "must not be empty");
   s.set_text(into, std::move(value));
   return {};
@@ -411,7 +425,7 @@ result<void> apply_table(config& into, const toml::table& table, const std::stri
         sub != nullptr && prefix.empty() &&
         (name == "queue" || name == "llm" || name == "engine" || name == "tools" ||
          name == "http" || name == "tracing" || name == "audit" || name == "retention" ||
-         name == "backup")) {
+         name == "backup" || name == "ui")) {
       if (auto r = apply_table(into, *sub, name + ".", origin); !r) return r;
       continue;
     }
@@ -436,6 +450,9 @@ result<void> apply_table(config& into, const toml::table& table, const std::stri
       auto v = node.value<std::int64_t>();
       if (!node.is_integer() || !v) return bad(where, name, "expected an integer");
       if (auto r = set_int(into, *s, *v, where); !r) return r;
+    } else if (s->type == kind::boolean) {
+      if (!node.is_boolean()) return bad(where, name, "expected true or false");
+      if (auto r = set_text(into, *s, *node.value<bool>() ? "true" : "false", where); !r) return r;
     } else if (s->type == kind::list) {
       const auto* items = node.as_array();
       if (items == nullptr) return bad(where, name, "expected an array of strings");
@@ -585,7 +602,10 @@ std::string describe_config(const config& c) {
       << " otlp=" << (c.otlp_endpoint.empty() ? "(unset)" : "(set)")
       << " audit_dir=" << c.effective_audit_dir() << " audit_secret=" << mask(c.audit.secret)
       << " retention.max_age_hours=" << c.retention.max_age.count()
-      << " backup.interval_s=" << c.backup.interval.count();
+      << " backup.interval_s=" << c.backup.interval.count() << " ui="
+      << (!c.ui.enabled      ? std::string("off")
+          : c.ui.dir.empty() ? std::string("embedded")
+                             : c.ui.dir);
   return out.str();
 }
 

@@ -13,6 +13,7 @@
 #include "api/redis_rate_limiter.h"
 #include "api/service.h"
 #include "api/stream_hub.h"
+#include "api/ui_assets.h"
 #include "cli/commands.h"
 #include "cli/config_loader.h"
 #include "cli/model_probe.h"
@@ -35,6 +36,25 @@ result<std::unique_ptr<api::rate_limiter>> make_limiter(const config& c, const c
   return api::make_redis_rate_limiter(c.redis_url, limits, clk);
 }
 
+// The web UI's files: null when [ui] enabled = false; GROK_UI_DIR read once, or the
+// files built into the binary (an empty table when none were).
+result<std::shared_ptr<const api::ui_assets>> load_ui(const config& c) {
+  if (!c.ui.enabled) return nullptr;
+  auto assets = c.ui.dir.empty() ? api::ui_assets::from_embedded(api::embedded_ui_files())
+                                 : api::ui_assets::load_dir(c.ui.dir);
+  if (!assets) return fail(assets.error().code, "ui: " + assets.error().message);
+  return std::make_shared<const api::ui_assets>(std::move(*assets));
+}
+
+std::string describe_ui(const api::ui_assets* ui) {
+  if (ui == nullptr) return "web UI off";
+  if (ui->empty())
+    return "no web UI (not built into this binary; set GROK_UI_DIR or run make serve)";
+  const auto n = std::to_string(ui->files().size()) + " files";
+  if (ui->source() == "embedded") return "web UI embedded (" + n + ")";
+  return "web UI from " + ui->source() + " (" + n + ")";
+}
+
 }  // namespace
 
 int run_serve(const config& c) {
@@ -47,6 +67,8 @@ int run_serve(const config& c) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   spdlog::info("grok {} starting: {}", k_version, describe_config(c));
+  auto ui = load_ui(c);
+  if (!ui) return report_error(describe(ui.error()));
   auto rt = make_runtime(c);
   if (!rt) return report_error(describe(rt.error()));
   auto& st = *(*rt)->store;
@@ -84,7 +106,8 @@ int run_serve(const config& c) {
       {.cors_origins = c.http.cors_origins,
        .signing_secret = c.signing_secret,
        .max_body_bytes = c.http.max_body_bytes,
-       .rate_limit = {.per_second = c.http.rate_per_second, .burst = c.http.rate_burst}});
+       .rate_limit = {.per_second = c.http.rate_per_second, .burst = c.http.rate_burst},
+       .ui = *ui});
   auto server = http::server::start(c.listen, c.http,
                                     [&service](api::http_request& r) { return service.handle(r); });
   if (!server) return report_error(describe(server.error()));
@@ -94,9 +117,9 @@ int run_serve(const config& c) {
   // died expire and are claimed again).
   workers.start();
   spdlog::info(
-      "ready: listening on {} (port {}), database {}, {} worker(s); send SIGINT or "
+      "ready: listening on {} (port {}), database {}, {} worker(s), {}; send SIGINT or "
       "SIGTERM to stop",
-      c.listen, (*server)->port(), c.effective_db(), c.workers);
+      c.listen, (*server)->port(), c.effective_db(), c.workers, describe_ui(ui->get()));
 
   int received = 0;
   sigwait(&stop_signals, &received);

@@ -126,6 +126,12 @@ struct backup_config {
   int keep = 7;                           // scheduled backups kept; older ones are deleted
 };
 
+// The web UI ([ui]): `grok serve` serves it at every path that is not the API's.
+struct ui_config {
+  bool enabled = true;  // false: no UI route (GROK_UI=off)
+  std::string dir;      // a built web/dist read at start; empty: the UI built into the binary
+};
+
 // Looks up an environment variable; empty optional when unset.
 using env_lookup = std::function<std::optional<std::string>(std::string_view)>;
 
@@ -156,6 +162,7 @@ struct config {
   audit_config audit;
   retention_config retention;
   backup_config backup;
+  ui_config ui;
   std::map<std::string, model_price, std::less<>> prices;
 
   // The database URL with the default applied.

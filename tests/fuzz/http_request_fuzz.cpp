@@ -4,7 +4,8 @@
 // body parsing, JSON Schema validation, the route handlers) over a real SQLite store.
 //
 // So that inputs reach past authentication, the bearer tokens "A" and "R" are replaced by
-// a real admin and runs key, and "RUNID" in the target by a real run's id.
+// a real admin and runs key, and "RUNID" in the target by a real run's id. Paths outside
+// the API go to the web UI's static route over a three-file table.
 //
 // Invariants checked on every handled request: a status in 100..599, an X-Request-Id
 // header, and for errors a problem+json body that parses and carries that status.
@@ -20,6 +21,7 @@
 #include "api/rate_limiter.h"
 #include "api/service.h"
 #include "api/stream_hub.h"
+#include "api/ui_assets.h"
 #include "core/api_key.h"
 #include "core/ids.h"
 #include "engine/engine.h"
@@ -63,6 +65,16 @@ std::string add_key(store::store& st, const std::string& scope) {
   return made.key;
 }
 
+// A small web UI, so that paths outside the API reach the static route (api/ui_route.h).
+std::shared_ptr<const api::ui_assets> fuzz_ui() {
+  static const api::embedded_ui_file files[] = {
+      {"index.html", "<!doctype html><div id=root></div>", "GZ", {}},
+      {"assets/index-Ab12.js", "console.log(1)", {}, {}},
+      {"favicon.svg", "<svg/>", {}, {}},
+  };
+  return std::make_shared<const api::ui_assets>(must(api::ui_assets::from_embedded(files)));
+}
+
 // The pieces `grok serve` wires, without workers (nothing runs) and without sockets.
 world& the_world() {
   static world* w = [] {
@@ -86,15 +98,17 @@ world& the_world() {
     made->limiter =
         api::make_local_rate_limiter({.per_second = 1e9, .burst = 1e9}, st.store_clock());
     made->hub = std::make_unique<api::stream_hub>(st, api::stream_limits{});
-    made->service = std::make_unique<api::service>(
-        api::service_deps{.store = st,
-                          .engine = *made->engine,
-                          .hub = *made->hub,
-                          .limiter = *made->limiter,
-                          .clock = st.store_clock(),
-                          .readiness = nullptr},
-        api::service_options{
-            .cors_origins = {"http://ui.test"}, .signing_secret = {}, .max_body_bytes = 64 * 1024});
+    made->service =
+        std::make_unique<api::service>(api::service_deps{.store = st,
+                                                         .engine = *made->engine,
+                                                         .hub = *made->hub,
+                                                         .limiter = *made->limiter,
+                                                         .clock = st.store_clock(),
+                                                         .readiness = nullptr},
+                                       api::service_options{.cors_origins = {"http://ui.test"},
+                                                            .signing_secret = {},
+                                                            .max_body_bytes = 64 * 1024,
+                                                            .ui = fuzz_ui()});
     engine::create_run_request req;
     req.input = "fuzz";
     req.options = nlohmann::json::object();

@@ -272,5 +272,65 @@ TEST(config_loader, standard_opentelemetry_variables_are_honoured) {
   EXPECT_EQ(t->otlp_endpoint, "http://127.0.0.1:4318/v1/traces");
 }
 
+TEST(config_loader, ui_table_and_environment) {
+  auto d = load_config({.config_path = std::nullopt, .flags = {}, .env = env_of({})});
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_TRUE(d->ui.enabled);
+  EXPECT_EQ(d->ui.dir, "");  // the UI built into the binary
+  EXPECT_NE(describe_config(*d).find(" ui=embedded"), std::string::npos);
+
+  temp_dir dir;
+  auto path = write(dir, "grok.toml", "[ui]\nenabled = true\ndir = \"/srv/grok/dist\"\n");
+  auto c = load_config({.config_path = path, .flags = {}, .env = env_of({})});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_TRUE(c->ui.enabled);
+  EXPECT_EQ(c->ui.dir, "/srv/grok/dist");
+  EXPECT_NE(describe_config(*c).find(" ui=/srv/grok/dist"), std::string::npos);
+
+  // The environment beats the file; an empty GROK_UI_DIR means the embedded UI again.
+  auto e = load_config(
+      {.config_path = path, .flags = {}, .env = env_of({{"GROK_UI_DIR", ""}, {"GROK_UI", "off"}})});
+  ASSERT_TRUE(e) << e.error().message;
+  EXPECT_FALSE(e->ui.enabled);
+  EXPECT_EQ(e->ui.dir, "");
+  EXPECT_NE(describe_config(*e).find(" ui=off"), std::string::npos);
+
+  for (const char* on : {"on", "true", "1", "yes"}) {
+    auto v =
+        load_config({.config_path = std::nullopt, .flags = {}, .env = env_of({{"GROK_UI", on}})});
+    ASSERT_TRUE(v) << on;
+    EXPECT_TRUE(v->ui.enabled) << on;
+  }
+  for (const char* off : {"off", "false", "0", "no"}) {
+    auto v =
+        load_config({.config_path = std::nullopt, .flags = {}, .env = env_of({{"GROK_UI", off}})});
+    ASSERT_TRUE(v) << off;
+    EXPECT_FALSE(v->ui.enabled) << off;
+  }
+  auto off = write(dir, "off.toml", "[ui]\nenabled = false\n");
+  auto f = load_config({.config_path = off, .flags = {}, .env = env_of({})});
+  ASSERT_TRUE(f) << f.error().message;
+  EXPECT_FALSE(f->ui.enabled);
+}
+
+TEST(config_loader, ui_settings_are_checked) {
+  auto bad_env = load_config(
+      {.config_path = std::nullopt, .flags = {}, .env = env_of({{"GROK_UI", "maybe"}})});
+  ASSERT_FALSE(bad_env);
+  EXPECT_NE(bad_env.error().message.find("GROK_UI: ui.enabled: 'maybe'"), std::string::npos)
+      << bad_env.error().message;
+
+  temp_dir dir;
+  for (const auto& [text, named] : std::vector<std::pair<std::string, std::string>>{
+           {"[ui]\nenabled = \"off\"\n", "ui.enabled: expected true or false"},
+           {"[ui]\ndir = 3\n", "ui.dir: expected a string"},
+           {"[ui]\ncolour = \"red\"\n", "ui.colour: unknown setting"}}) {
+    auto path = write(dir, "grok.toml", text);
+    auto c = load_config({.config_path = path, .flags = {}, .env = env_of({})});
+    ASSERT_FALSE(c) << text;
+    EXPECT_NE(c.error().message.find(named), std::string::npos) << c.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace grok::cli

@@ -1,4 +1,21 @@
-// Placeholder: filled in by the UI work on issue 7.
+// The page for a path the UI does not know.
+import { useEffect } from "react";
+import { Link, useLocation } from "react-router";
+
 export function NotFoundPage() {
-  return <h1>NotFoundPage</h1>;
+  const { pathname } = useLocation();
+  useEffect(() => {
+    document.title = "Page not found · GROK";
+  }, []);
+  return (
+    <>
+      <h1>Page not found</h1>
+      <p>
+        There is no page at <code>{pathname.length > 200 ? `${pathname.slice(0, 200)}…` : pathname}</code>.
+      </p>
+      <p>
+        <Link to="/runs">Runs</Link>
+      </p>
+    </>
+  );
 }
