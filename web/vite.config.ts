@@ -26,5 +26,8 @@ export default defineConfig({
     include: ["src/**/*.test.{ts,tsx}"],
     setupFiles: ["src/test/setup.ts"],
     restoreMocks: true,
+    // Bounds, not expectations: ctest runs these beside the C++ suites on 2 cores, where a
+    // test that takes 0.5 s alone can take several.
+    testTimeout: 30_000,
   },
 });

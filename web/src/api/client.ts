@@ -1,6 +1,6 @@
 // The UI's one door to the HTTP API: every request carries the signed-in key as a Bearer
 // token; every failure becomes an ApiError with a sentence a person can act on.
-import type { Page, Problem, QueueStats, Run, RunOptions, Job, Tool, RunEvent } from "./types";
+import type { EventsPage, Page, Problem, QueueStats, Run, RunOptions, Job, Tool } from "./types";
 
 export type ApiErrorKind = "unauthorized" | "forbidden" | "not_found" | "rate_limited" | "unreachable" | "server" | "client";
 
@@ -95,8 +95,8 @@ export class ApiClient {
   getRun(id: string, signal?: AbortSignal) {
     return this.request<Run>("GET", `/v1/runs/${encodeURIComponent(id)}`, undefined, signal);
   }
-  runEvents(id: string, after = 0, signal?: AbortSignal) {
-    return this.request<Page<RunEvent>>("GET", `/v1/runs/${encodeURIComponent(id)}/events?after=${after}`, undefined, signal);
+  runEvents(id: string, after = 0, limit = 1000, signal?: AbortSignal) {
+    return this.request<EventsPage>("GET", `/v1/runs/${encodeURIComponent(id)}/events?after=${after}&limit=${limit}`, undefined, signal);
   }
   createRun(input: string, options: RunOptions, idempotencyKey?: string) {
     return this.requestWithHeaders<Run>("POST", "/v1/runs", { input, options }, idempotencyKey ? { "Idempotency-Key": idempotencyKey } : {});

@@ -72,6 +72,12 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
+// GET /v1/runs/{id}/events: a page of events and the seq to ask `after` for the next one.
+export interface EventsPage {
+  data: RunEvent[];
+  next_after: number;
+}
+
 export interface Tool {
   name: string;
   description: string;

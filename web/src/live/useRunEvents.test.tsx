@@ -151,7 +151,7 @@ describe("useRunEvents", () => {
     const { result } = renderHook(() => useRunEvents(runId), { wrapper });
     await waitFor(() => expect(result.current.lastSeq).toBe(2));
     stored.push(...events.slice(2));
-    await waitFor(() => expect(result.current.ended).toBe(true), { timeout: 4000 });
+    await waitFor(() => expect(result.current.ended).toBe(true), { timeout: 15_000 });
     expect(result.current.transport).toBe("poll");
     expect(FakeWebSocket.instances).toHaveLength(0);
   });

@@ -25,10 +25,6 @@ export interface RunEventsState {
 const pageLimit = 1000;
 const maxPages = 200; // 200 000 events: far more than a run can have
 
-interface EventsPage {
-  data?: unknown;
-}
-
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : "Loading the run's events failed.";
 }
@@ -48,12 +44,8 @@ async function fillFrom(
   for (let page = 0; page < maxPages && !signal.aborted; page += 1) {
     const before = log().lastSeq;
     const gap = hasGap(log());
-    const body = await client.request<EventsPage>(
-      "GET",
-      `/v1/runs/${encodeURIComponent(runId)}/events?after=${before}&limit=${pageLimit}`,
-      undefined,
-      signal,
-    );
+    // Read defensively: `data` is checked below rather than trusted.
+    const body: { data?: unknown } | null = await client.runEvents(runId, before, pageLimit, signal);
     if (signal.aborted) return;
     const data = Array.isArray(body?.data) ? (body.data as unknown[]) : [];
     apply(data);

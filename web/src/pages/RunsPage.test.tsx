@@ -158,7 +158,7 @@ describe("RunsPage", () => {
     renderPage(<RunsPage />, { route: "/runs", path: "/runs" });
     await screen.findByRole("table", { name: "Runs" });
     api.on("GET /v1/runs", () => ({ data: [makeRun({ id: "run_new", input: "a brand new run" }), ...runsFixture()], next_cursor: null }));
-    expect(await screen.findByRole("link", { name: "a brand new run" }, { timeout: 5000 })).toBeInTheDocument();
+    expect(await screen.findByRole("link", { name: "a brand new run" }, { timeout: 15_000 })).toBeInTheDocument();
   });
 
   it("gives every control an accessible name", async () => {
