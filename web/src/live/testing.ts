@@ -1,6 +1,8 @@
 // Test helpers for the live layer: a fake WebSocket class the tests drive by hand, and event
 // envelopes shaped like the engine's (schemas/events/*.json). Imported by tests only.
+import { vi } from "vitest";
 import type { RunEvent } from "../api/types";
+import { configureLiveSockets, resetLiveSockets } from "./socketRegistry";
 
 export const runId = "run_01JDW6ZQ4V8M3N2P1K0H9G8F7E";
 
@@ -111,4 +113,17 @@ export function successfulRun(): RunEvent[] {
   add("step.completed", "solver", { metrics: metrics(600, 60, 1200), result: ok("answer", answer) });
   add("run.completed", undefined, { answer, usage: { tokens_in: 1120, tokens_out: 170, cost: 0.0021 } });
   return out;
+}
+
+// Puts FakeWebSocket in place of the browser's WebSocket, with quick reconnects; call in
+// beforeEach, and removeFakeLiveSockets in afterEach.
+export function installFakeLiveSockets(): void {
+  FakeWebSocket.reset();
+  vi.stubGlobal("WebSocket", FakeWebSocket);
+  configureLiveSockets({ backoff: { initialMs: 5, maxMs: 10, random: () => 1 } });
+}
+
+export function removeFakeLiveSockets(): void {
+  resetLiveSockets();
+  vi.unstubAllGlobals();
 }

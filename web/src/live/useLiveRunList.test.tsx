@@ -3,14 +3,13 @@
 import { useQuery } from "@tanstack/react-query";
 import { act, render, renderHook, screen, waitFor } from "@testing-library/react";
 import type { ReactNode } from "react";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Page, Run } from "../api/types";
 import { Providers, presetKey, testKey, testQueryClient } from "../test/render";
 import { LiveIndicator } from "./LiveIndicator";
 import { liveStatusOf } from "./liveStatus";
 import { runsQueryKey } from "./queryKeys";
-import { configureLiveSockets, resetLiveSockets } from "./socketRegistry";
-import { ev, FakeWebSocket, runId } from "./testing";
+import { ev, FakeWebSocket, runId, installFakeLiveSockets, removeFakeLiveSockets } from "./testing";
 import { useLiveRunList } from "./useLiveRunList";
 
 const run = (status: Run["status"]): Run => ({
@@ -28,14 +27,11 @@ const run = (status: Run["status"]): Run => ({
 
 describe("useLiveRunList", () => {
   beforeEach(() => {
-    FakeWebSocket.reset();
-    vi.stubGlobal("WebSocket", FakeWebSocket);
-    configureLiveSockets({ backoff: { initialMs: 5, maxMs: 10, random: () => 1 } });
+    installFakeLiveSockets();
     presetKey(testKey, null);
   });
   afterEach(() => {
-    resetLiveSockets();
-    vi.unstubAllGlobals();
+    removeFakeLiveSockets();
   });
 
   it("follows '*' and patches then refetches the runs list on run events", async () => {
@@ -94,13 +90,10 @@ describe("useLiveRunList", () => {
 
 describe("LiveIndicator", () => {
   beforeEach(() => {
-    FakeWebSocket.reset();
-    vi.stubGlobal("WebSocket", FakeWebSocket);
-    configureLiveSockets({ backoff: { initialMs: 5, maxMs: 10, random: () => 1 } });
+    installFakeLiveSockets();
   });
   afterEach(() => {
-    resetLiveSockets();
-    vi.unstubAllGlobals();
+    removeFakeLiveSockets();
   });
 
   it("says Reconnecting… until the socket opens, then Live (WebSocket), then Polling when it cannot", async () => {

@@ -6,8 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { RunEvent } from "../api/types";
 import { fakeApi, problemResponse, type FakeApi } from "../test/fakeApi";
 import { Providers, presetKey, testKey, testQueryClient } from "../test/render";
-import { configureLiveSockets, resetLiveSockets } from "./socketRegistry";
-import { ev, FakeWebSocket, runId, successfulRun } from "./testing";
+import { ev, FakeWebSocket, runId, successfulRun, installFakeLiveSockets, removeFakeLiveSockets } from "./testing";
 import { useRunEvents } from "./useRunEvents";
 
 const frame = (e: RunEvent) => `id: ${e.seq}\nevent: ${e.event}\ndata: ${JSON.stringify(e)}\n\n`;
@@ -35,14 +34,11 @@ describe("useRunEvents", () => {
   let events: RunEvent[];
   beforeEach(() => {
     events = successfulRun();
-    FakeWebSocket.reset();
-    vi.stubGlobal("WebSocket", FakeWebSocket);
-    configureLiveSockets({ backoff: { initialMs: 5, maxMs: 10, random: () => 1 } });
+    installFakeLiveSockets();
     presetKey(testKey, null);
   });
   afterEach(() => {
-    resetLiveSockets();
-    vi.unstubAllGlobals();
+    removeFakeLiveSockets();
   });
 
   it("loads the history, then follows the run over the WebSocket without duplicates", async () => {

@@ -3,8 +3,7 @@
 import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Run, RunEvent, Step } from "../api/types";
-import { configureLiveSockets, resetLiveSockets } from "../live/socketRegistry";
-import { answer, ev, FakeWebSocket, plan, runId, successfulRun } from "../live/testing";
+import { answer, ev, FakeWebSocket, plan, runId, successfulRun, installFakeLiveSockets, removeFakeLiveSockets } from "../live/testing";
 import { unnamedControls } from "../test/a11y";
 import { fakeApi, makeRun, type FakeApi } from "../test/fakeApi";
 import { renderPage } from "../test/render";
@@ -55,13 +54,10 @@ function failedEvents(): RunEvent[] {
 
 describe("RunPage", () => {
   beforeEach(() => {
-    FakeWebSocket.reset();
-    vi.stubGlobal("WebSocket", FakeWebSocket);
-    configureLiveSockets({ backoff: { initialMs: 5, maxMs: 10, random: () => 1 } });
+    installFakeLiveSockets();
   });
   afterEach(() => {
-    resetLiveSockets();
-    vi.unstubAllGlobals();
+    removeFakeLiveSockets();
   });
 
   it("shows a completed run: status, task, plan, answer, steps and timeline", async () => {

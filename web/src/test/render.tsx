@@ -61,25 +61,6 @@ export function presetKey(apiKey: string | null = testKey, transport: RenderOpti
   else localStorage.setItem("grok.transport", transport);
 }
 
-// Renders `ui` at `path` (other paths render nothing, so a navigation away empties the page;
-// read where it went with `location()`).
-export function renderPage(ui: ReactElement, options: RenderOptions = {}): PageRender {
-  const { route = "/", path = "*", apiKey = testKey, transport = "poll" } = options;
-  presetKey(apiKey, transport);
-  const queryClient = options.queryClient ?? testQueryClient();
-  const where = { current: route };
-  const result = render(
-    <Providers queryClient={queryClient} route={route}>
-      <LocationProbe into={where} />
-      <Routes>
-        <Route path={path} element={ui} />
-        {path !== "*" ? <Route path="*" element={null} /> : null}
-      </Routes>
-    </Providers>,
-  );
-  return { ...result, location: () => where.current, queryClient };
-}
-
 // Renders a tree that brings its own <Routes> (e.g. <AppRoutes/>) inside the providers.
 export function renderTree(tree: ReactElement, options: RenderOptions = {}): PageRender {
   const { route = "/", apiKey = testKey, transport = "poll" } = options;
@@ -93,4 +74,17 @@ export function renderTree(tree: ReactElement, options: RenderOptions = {}): Pag
     </Providers>,
   );
   return { ...result, location: () => where.current, queryClient };
+}
+
+// Renders `ui` at `path` (other paths render nothing, so a navigation away empties the page;
+// read where it went with `location()`).
+export function renderPage(ui: ReactElement, options: RenderOptions = {}): PageRender {
+  const path = options.path ?? "*";
+  return renderTree(
+    <Routes>
+      <Route path={path} element={ui} />
+      {path !== "*" ? <Route path="*" element={null} /> : null}
+    </Routes>,
+    options,
+  );
 }
