@@ -183,7 +183,7 @@ const std::vector<setting>& settings() {
       {"llm.max_attempts", "GROK_LLM_MAX_ATTEMPTS", kind::integer, 1, 20, nullptr,
        [](config& c, std::int64_t v) { c.llm.max_attempts = static_cast<int>(v); }},
       {"ui.enabled", "GROK_UI", kind::boolean, 0, 0,
-       [](config& c, std::string v) { c.ui.enabled = v == "true"; }},
+       [](config& c, const std::string& v) { c.ui.enabled = std::string_view(v) == "true"; }},
       {"ui.dir", "GROK_UI_DIR", kind::text, 0, 0,
        [](config& c, std::string v) { c.ui.dir = std::move(v); }},
   };
