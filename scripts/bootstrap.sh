@@ -13,6 +13,7 @@ packages=(
   libkainjow-mustache-dev libgumbo-dev
   libboost1.81-dev libhiredis-dev redis-server wrk
   prometheus chromium
+  postgresql libpq-dev
 )
 
 missing=()
@@ -36,7 +37,7 @@ export DEBIAN_FRONTEND=noninteractive
 # `prometheus` is here for /usr/bin/promtool (the tests run `promtool check metrics`); its
 # server is not wanted. Packages start their services through invoke-rc.d, which asks
 # /usr/sbin/policy-rc.d first: while installing, a policy that answers 101 ("action
-# forbidden") keeps prometheus (and redis-server) from starting. An existing policy (Docker
+# forbidden") keeps prometheus, postgresql (and redis-server) from starting. An existing policy (Docker
 # images ship one) is left as it is. Servers that start anyway (an init that ignores the
 # policy) are stopped below by process id: only those that were not running before.
 policy=/usr/sbin/policy-rc.d
@@ -49,18 +50,21 @@ if [[ ! -e $policy ]]; then
 fi
 remove_policy() { if ((added_policy)); then "${sudo_cmd[@]}" rm -f "$policy"; fi; }
 trap remove_policy EXIT
-before=" $(pgrep -x prometheus | tr '\n' ' ' || true) "
+# Package servers: prometheus, and the postmaster of Debian's default PostgreSQL cluster
+# (the tests make their own clusters with initdb in temp dirs).
+package_servers() { { pgrep -x prometheus; pgrep -f '^/usr/lib/postgresql/[0-9]+/bin/postgres -D /var/lib/postgresql/'; } || true; }
+before=" $(package_servers | tr '\n' ' ') "
 
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 
-for pid in $(pgrep -x prometheus || true); do
+for pid in $(package_servers); do
   if [[ $before != *" $pid "* ]]; then
-    echo "bootstrap: stopping the prometheus server the package started (pid $pid)" >&2
+    echo "bootstrap: stopping the server a package started (pid $pid)" >&2
     if [[ -d /run/systemd/system ]]; then
-      "${sudo_cmd[@]}" systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+      "${sudo_cmd[@]}" systemctl disable --now prometheus.service postgresql.service >/dev/null 2>&1 || true
     fi
-    "${sudo_cmd[@]}" kill "$pid" 2>/dev/null || true
+    "${sudo_cmd[@]}" kill -INT "$pid" 2>/dev/null || true
   fi
 done
 echo "bootstrap: done" >&2
