@@ -1,10 +1,7 @@
 #include "tests_support/pg_server.h"
 
-#include <arpa/inet.h>
 #include <libpq-fe.h>
-#include <netinet/in.h>
 #include <pwd.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -46,22 +43,6 @@ std::string find_bin_dir() {
         "PostgreSQL not found under /usr/lib/postgresql (apt-get install postgresql)");
   }
   return best;
-}
-
-int pick_free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("socket() failed");
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error("could not pick a free port");
-  }
-  ::close(fd);
-  return ntohs(a.sin_port);
 }
 
 // The command prefix that runs a PostgreSQL program as its owner: nothing when we are not
@@ -113,15 +94,12 @@ pg_server::pg_server() : bin_dir_(find_bin_dir()) {
   const auto out =
       run_program(initdb, {{"LC_ALL", "C.UTF-8"}}, std::nullopt, std::chrono::seconds(120));
   if (out.exit_code != 0) throw std::runtime_error("initdb failed: " + out.err + out.out);
-  for (int attempt = 1;; ++attempt) {
-    port_ = pick_free_port();
-    try {
-      launch();
-      return;
-    } catch (const std::runtime_error&) {
-      if (attempt == k_start_attempts) throw;
-    }
-  }
+  start_on_free_port(
+      [this](int port) {
+        port_ = port;
+        launch();
+      },
+      k_start_attempts);
 }
 
 pg_server::~pg_server() { stop(); }

@@ -1,10 +1,13 @@
 #include "tests_support/process.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +19,34 @@
 extern char** environ;
 
 namespace grok::testing {
+
+int pick_free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error("socket() failed");
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    ::close(fd);
+    throw std::runtime_error("could not pick a free port");
+  }
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+int start_on_free_port(const std::function<void(int)>& start, int attempts) {
+  for (int attempt = 1;; ++attempt) {
+    const int port = pick_free_port();
+    try {
+      start(port);
+      return port;
+    } catch (const std::runtime_error&) {
+      if (attempt >= attempts) throw;
+    }
+  }
+}
 namespace {
 
 using clock_type = std::chrono::steady_clock;

@@ -4,12 +4,22 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace grok::testing {
+
+// A loopback TCP port nothing listens on right now (the kernel's pick for an ephemeral
+// bind). Another process may take it before the caller binds: see start_on_free_port.
+int pick_free_port();
+
+// Picks a free port and calls `start(port)` until it returns without throwing
+// std::runtime_error, at most `attempts` times; returns the port it started on, or
+// rethrows the last failure.
+int start_on_free_port(const std::function<void(int)>& start, int attempts);
 
 // The path of a built program: "grok" or a test helper built beside the tests.
 std::string program_path(const std::string& name);

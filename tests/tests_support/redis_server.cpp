@@ -42,34 +42,16 @@ sockaddr_in loopback(int port) {
   return a;
 }
 
-// A port nothing listens on right now (the kernel's pick for an ephemeral bind).
-int pick_free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("socket() failed");
-  auto a = loopback(0);
-  socklen_t len = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error("could not pick a free port");
-  }
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 }  // namespace
 
 redis_server::redis_server(std::vector<std::string> extra_args)
     : extra_args_(std::move(extra_args)) {
-  for (int attempt = 1;; ++attempt) {
-    port_ = pick_free_port();
-    try {
-      launch();
-      return;
-    } catch (const std::runtime_error&) {
-      if (attempt == k_start_attempts) throw;
-    }
-  }
+  start_on_free_port(
+      [this](int port) {
+        port_ = port;
+        launch();
+      },
+      k_start_attempts);
 }
 
 redis_server::~redis_server() { stop(); }
