@@ -4,6 +4,9 @@
 #include <cctype>
 #include <filesystem>
 
+#include "store/postgres/pg_connection.h"
+#include "store/postgres/pg_migrations.h"
+#include "store/postgres/pg_store.h"
 #include "store/sqlite/connection.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_store.h"
@@ -68,7 +71,15 @@ result<std::unique_ptr<store>> open_store(const open_request& request) {
   auto parsed = parse_db_url(request.url);
   if (!parsed) return tl::unexpected(parsed.error());
   if (parsed->kind == parsed_db_url::backend::postgres) {
-    return fail(errc::unsupported, "this build of grok has no PostgreSQL backend yet");
+    postgres::pg_options options;
+    options.url = parsed->conninfo;
+    options.migrate = request.migrate;
+    options.time_source = request.time_source;
+    options.follow_events = request.follow_events;
+    options.pool_size = request.pool_size;
+    auto opened = postgres::pg_store::open(options);
+    if (!opened) return tl::unexpected(opened.error());
+    return std::unique_ptr<store>(std::move(*opened));
   }
   sqlite::sqlite_options options;
   options.path = parsed->path;
@@ -91,7 +102,9 @@ result<int> migrate_store(const std::string& url) {
   auto parsed = parse_db_url(url);
   if (!parsed) return tl::unexpected(parsed.error());
   if (parsed->kind == parsed_db_url::backend::postgres) {
-    return fail(errc::unsupported, "this build of grok has no PostgreSQL backend yet");
+    auto conn = postgres::connection::open(parsed->conninfo, millis(5'000));
+    if (!conn) return tl::unexpected(conn.error());
+    return postgres::migrate(**conn);
   }
   auto parent = std::filesystem::path(parsed->path).parent_path();
   std::error_code ec;

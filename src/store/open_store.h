@@ -1,9 +1,10 @@
 // Opens the store named by a database URL (SPEC §2: GROK_DB):
 //   sqlite://PATH[?synchronous=normal|full]   (PATH may be relative: sqlite://./grok-data/grok.db)
 //   a plain file path                          (SQLite)
-//   postgres://… / postgresql://…               (PostgreSQL; not in this build yet)
+//   postgres://… / postgresql://…               (PostgreSQL, libpq URL syntax)
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,10 @@ struct open_request {
   bool create_if_missing = true;
   bool migrate = true;  // apply pending migrations; when false, an old schema is an error
   const clock* time_source = nullptr;
+  // PostgreSQL: whether this process follows events other processes commit (API processes
+  // do; `grok worker` needs only job wake-ups), and its connection pool's size.
+  bool follow_events = true;
+  std::size_t pool_size = 8;
 };
 
 struct parsed_db_url {

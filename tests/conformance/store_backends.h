@@ -23,6 +23,10 @@ struct store_backend {
 
 std::vector<store_backend> all_store_backends();
 
+// The URL of a new, empty, migrated database on this test program's throwaway PostgreSQL
+// cluster (started on first use, stopped at exit).
+std::string fresh_postgres_database();
+
 // A fixture with a fresh store on a manual clock for each test.
 class store_conformance : public ::testing::TestWithParam<store_backend> {
  protected:
