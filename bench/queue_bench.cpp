@@ -1,6 +1,7 @@
-// bench/queue: throughput of the SQLite job queue, with a raw SQLite baseline measured in
-// the same run on the same schema and machine.
+// bench/queue: throughput of the job queue, with a raw baseline measured in the same run on
+// the same schema and machine: SQLite by default, PostgreSQL with --postgres.
 //
+// SQLite (one process, worker threads):
 //   enqueue            store.enqueue, one job per transaction
 //   claim+ack 1w / 2w  store.claim (limit 1) + store.ack: two transactions per job, as the
 //                      worker pool does by default; 1 and 2 threads
@@ -8,20 +9,50 @@
 //   raw baseline       the same UPDATE…RETURNING claim and UPDATE ack as plain autocommit
 //                      statements on one connection: no queue code around them
 //
-// usage: queue_bench [--jobs N] [--dir PATH]
+// PostgreSQL (--postgres URL, or --postgres auto for a throwaway cluster on 127.0.0.1 with
+// fsync=off, as the tests start it): the workers are separate processes, each with its
+// own connection, as `grok worker` processes on one database are. Each is this program
+// re-executed (--child-worker MODE URL INDEX); the parent fills the queue, lets every
+// worker connect, starts them at once and times until the last one has found the queue
+// empty and said how many jobs it processed.
+//   enqueue                 store.enqueue, one job per transaction, one process
+//   raw, as the store       the store's FOR UPDATE SKIP LOCKED claim (limit 1) and its ack
+//                           UPDATE through libpq (prepared), each in BEGIN … COMMIT as the
+//                           store sends them: no queue code around them; 1, 2, 4 processes
+//   raw, autocommit         the same two statements without BEGIN/COMMIT (one round trip
+//                           each); 1, 2, 4 processes
+//   claim+ack               store.claim (limit 1) + store.ack through store::open_store, as
+//                           the worker pool does by default; 1, 2, 4 processes, with the
+//                           percentage of the raw-as-the-store figure for as many processes
+// The bench uses only jobs of topic "queue_bench", deletes them between measurements and
+// refuses a database that has claimable jobs of any other topic: give it a database of
+// its own (it migrates it to the current schema).
+//
+// usage: queue_bench [--jobs N] [--dir PATH]         SQLite (default 20000 jobs)
+//        queue_bench --postgres URL|auto [--jobs N]  PostgreSQL (default 4000 jobs)
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <poll.h>
 #include <sqlite3.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/clock.h"
+#include "pg_cluster.h"
 #include "store/open_store.h"
 #include "store/sqlite/sqlite_store.h"
 

@@ -23,6 +23,8 @@ enum exit_code : int { k_exit_ok = 0, k_exit_error = 1, k_exit_usage = 2 };
 // Opens the store, migrates, starts the workers and runs until SIGINT or SIGTERM, then
 // drains and exits 0.
 int run_serve(const config& c);
+// `grok worker`: the workers alone, no HTTP API (scale-out on PostgreSQL).
+int run_worker(const config& c);
 int run_migrate(const config& c);
 int run_queue_stats(const config& c, bool json);
 int run_queue_dead(const config& c, int limit, bool json);

@@ -61,10 +61,21 @@ int main(int argc, char** argv) {
       "(REST, SSE, WebSocket); prints an admin key on first start");
   serve->add_option("--workers", workers, "Number of worker threads (default 4)")
       ->check(CLI::Range(0, 256));
+  bool no_workers = false;
+  serve->add_flag("--no-workers", no_workers,
+                  "Run the HTTP API only, no workers (scale-out: `grok worker` processes on the "
+                  "same PostgreSQL database run the jobs)");
   std::optional<std::string> listen;
   serve->add_option("--listen", listen,
                     "Address of the HTTP API, HOST:PORT (default 127.0.0.1:8080; port 0 picks "
                     "a free one)");
+
+  auto* worker = app.add_subcommand(
+      "worker",
+      "Run workers only, no HTTP API: any number of these processes, on any hosts, share the "
+      "jobs of one PostgreSQL database (--db postgres://…) with `grok serve --no-workers`");
+  worker->add_option("--workers", workers, "Number of worker threads (default 4)")
+      ->check(CLI::Range(1, 256));
 
   auto* migrate =
       app.add_subcommand("migrate", "Apply pending database schema migrations and exit");
@@ -209,7 +220,7 @@ int main(int argc, char** argv) {
   restore->add_option("--from", restore_opts.from, "The backup file")->required();
   restore->add_flag("--force", restore_opts.force, "Replace an existing database");
 
-  for (auto* sub : {serve,        migrate,     queue,       stats,         dead,        retry,
+  for (auto* sub : {serve,        worker,      migrate,     queue,       stats,         dead,        retry,
                     docs,         docs_ingest, docs_list,   docs_search,   docs_remove, keys,
                     keys_create,  keys_list,   keys_revoke, run,           replay,      audit,
                     audit_verify, prune,       backup,      backup_verify, restore})
@@ -231,14 +242,22 @@ int main(int argc, char** argv) {
   if (flags.db) request.flags["db"] = *flags.db;
   if (flags.log_level) request.flags["log_level"] = *flags.log_level;
   if (workers >= 0) request.flags["workers"] = std::to_string(workers);
+  if (no_workers) {
+    if (workers > 0) {
+      std::cerr << "grok: error: --no-workers and --workers " << workers << " contradict\n";
+      return grok::cli::k_exit_usage;
+    }
+    request.flags["workers"] = "0";
+  }
   if (listen) request.flags["listen"] = *listen;
 
   auto loaded = grok::cli::load_config(request);
   if (!loaded) return grok::cli::report_error(loaded.error().message);
   const auto& cfg = *loaded;
-  grok::cli::init_logging(cfg, serve->parsed());
+  grok::cli::init_logging(cfg, serve->parsed() || worker->parsed());
 
   if (*serve) return grok::cli::run_serve(cfg);
+  if (*worker) return grok::cli::run_worker(cfg);
   if (*run) {
     auto& o = run_opts.options;
     o = nlohmann::json::object();

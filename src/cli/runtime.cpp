@@ -11,9 +11,11 @@ runtime::~runtime() {
 }
 
 result<std::unique_ptr<runtime>> make_runtime(const config& c,
-                                              std::unique_ptr<engine::model_hub> models) {
+                                              std::unique_ptr<engine::model_hub> models,
+                                              runtime_options options) {
   auto rt = std::make_unique<runtime>();
-  auto opened = store::open_store({.url = c.effective_db()});
+  auto opened =
+      store::open_store({.url = c.effective_db(), .follow_events = options.follow_events});
   if (!opened) return tl::unexpected(opened.error());
   rt->store = std::move(*opened);
   rt->tools = std::make_unique<tools::tool_registry>(c.tools.output_max_bytes);

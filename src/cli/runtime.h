@@ -25,8 +25,15 @@ struct runtime {
   ~runtime();  // stops the workers before the engine and store go away
 };
 
+struct runtime_options {
+  // PostgreSQL: follow the events other processes commit (the API does; `grok worker`
+  // needs only job wake-ups).
+  bool follow_events = true;
+};
+
 // `models` replaces the configured model servers when given (replay).
 [[nodiscard]] result<std::unique_ptr<runtime>> make_runtime(
-    const config& c, std::unique_ptr<engine::model_hub> models = nullptr);
+    const config& c, std::unique_ptr<engine::model_hub> models = nullptr,
+    runtime_options options = {});
 
 }  // namespace grok::cli

@@ -23,6 +23,7 @@
 #include "http/server.h"
 #include "queue/worker_pool.h"
 #include "store/open_store.h"
+#include "store/postgres/pg_store.h"
 
 namespace grok::cli {
 namespace {
@@ -55,16 +56,33 @@ std::string describe_ui(const api::ui_assets* ui) {
   return "web UI from " + ui->source() + " (" + n + ")";
 }
 
-}  // namespace
-
-int run_serve(const config& c) {
-  // Block the stop signals before any thread starts, so every thread inherits the mask
-  // and only sigwait() below receives them.
+// The stop signals, blocked in every thread (called before any thread starts, so that
+// all inherit the mask) so that only sigwait() receives them.
+sigset_t block_stop_signals() {
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  return stop_signals;
+}
+
+// On PostgreSQL, whether this process hears other processes' commits (LISTEN): without it,
+// streams miss the events of runs other processes execute and workers miss wake-ups.
+std::vector<api::readiness_check> store_checks(store::store& st) {
+  std::vector<api::readiness_check> out;
+  if (auto* pg = dynamic_cast<store::postgres::pg_store*>(&st)) {
+    const bool up = pg->listener_connected();
+    out.push_back({"database_notifications", up, true,
+                   up ? "LISTEN connection up" : "LISTEN connection down; reconnecting"});
+  }
+  return out;
+}
+
+}  // namespace
+
+int run_serve(const config& c) {
+  const sigset_t stop_signals = block_stop_signals();
 
   spdlog::info("grok {} starting: {}", k_version, describe_config(c));
   auto ui = load_ui(c);
@@ -102,7 +120,12 @@ int run_serve(const config& c) {
        .hub = hub,
        .limiter = **limiter,
        .clock = st.store_clock(),
-       .readiness = [&models] { return std::vector<api::readiness_check>{models.check()}; }},
+       .readiness =
+           [&models, &st] {
+             auto checks = store_checks(st);
+             checks.push_back(models.check());
+             return checks;
+           }},
       {.cors_origins = c.http.cors_origins,
        .signing_secret = c.signing_secret,
        .max_body_bytes = c.http.max_body_bytes,
@@ -117,9 +140,10 @@ int run_serve(const config& c) {
   // died expire and are claimed again).
   workers.start();
   spdlog::info(
-      "ready: listening on {} (port {}), database {}, {} worker(s), {}; send SIGINT or "
+      "ready: listening on {} (port {}), database {}, {} worker(s){}, {}; send SIGINT or "
       "SIGTERM to stop",
-      c.listen, (*server)->port(), c.effective_db(), c.workers, describe_ui(ui->get()));
+      c.listen, (*server)->port(), store::redact_db_url(c.effective_db()), c.workers,
+      c.workers == 0 ? " (API only: runs wait for a `grok worker`)" : "", describe_ui(ui->get()));
 
   int received = 0;
   sigwait(&stop_signals, &received);
@@ -137,11 +161,38 @@ int run_serve(const config& c) {
   return k_exit_ok;
 }
 
+int run_worker(const config& c) {
+  const sigset_t stop_signals = block_stop_signals();
+  spdlog::info("grok {} worker starting: {}", k_version, describe_config(c));
+  if (c.workers < 1) return report_error("grok worker needs --workers 1 or more");
+  const bool postgres = c.effective_db().rfind("postgres", 0) == 0;
+  auto rt = make_runtime(c, nullptr, {.follow_events = false});
+  if (!rt) return report_error(describe(rt.error()));
+  if (!postgres) {
+    spdlog::warn(
+        "grok worker on SQLite: jobs enqueued by another process are noticed by polling "
+        "(queue.idle_recheck_ms), not at once; PostgreSQL wakes workers with LISTEN/NOTIFY");
+  }
+  auto& workers = *(*rt)->workers;
+  workers.start();
+  spdlog::info("ready: {} worker(s) on database {}; send SIGINT or SIGTERM to stop", c.workers,
+               store::redact_db_url(c.effective_db()));
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  spdlog::info("received {}, finishing the jobs in hand",
+               received == SIGINT ? "SIGINT" : "SIGTERM");
+  workers.stop();
+  const auto counters = workers.counters();
+  spdlog::info("stopped cleanly: {} job(s) done, {} retried, {} dead-lettered", counters.succeeded,
+               counters.retried, counters.dead_lettered);
+  return k_exit_ok;
+}
+
 int run_migrate(const config& c) {
   auto applied = store::migrate_store(c.effective_db());
   if (!applied) return report_error(describe(applied.error()));
-  spdlog::info("database {}: {} migration(s) applied; schema is current", c.effective_db(),
-               *applied);
+  spdlog::info("database {}: {} migration(s) applied; schema is current",
+               store::redact_db_url(c.effective_db()), *applied);
   return k_exit_ok;
 }
 

@@ -67,6 +67,8 @@ result<parsed_db_url> parse_db_url(const std::string& url) {
   return out;
 }
 
+std::string redact_db_url(const std::string& url) { return postgres::redact_url(url); }
+
 result<std::unique_ptr<store>> open_store(const open_request& request) {
   auto parsed = parse_db_url(request.url);
   if (!parsed) return tl::unexpected(parsed.error());

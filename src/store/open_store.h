@@ -35,6 +35,9 @@ struct parsed_db_url {
 // Parses a database URL. errc::invalid_argument names what is wrong with it.
 [[nodiscard]] result<parsed_db_url> parse_db_url(const std::string& url);
 
+// The URL with any password replaced by "***", for logs and messages.
+[[nodiscard]] std::string redact_db_url(const std::string& url);
+
 [[nodiscard]] result<std::unique_ptr<store>> open_store(const open_request& request);
 
 // Applies pending migrations; returns how many were applied.

@@ -15,6 +15,22 @@ params& params::add(double v) {
   return *this;
 }
 
+params& params::add(const std::vector<std::string>& items) {
+  std::string literal = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) literal += ',';
+    literal += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') literal += '\\';
+      literal += c;
+    }
+    literal += '"';
+  }
+  literal += '}';
+  values_.emplace_back(std::move(literal));
+  return *this;
+}
+
 rows::rows(rows&& other) noexcept : res_(std::exchange(other.res_, nullptr)) {}
 
 rows& rows::operator=(rows&& other) noexcept {

@@ -59,6 +59,9 @@ class params {
     return v ? add(*v) : add(std::nullopt);
   }
   params& add(const std::optional<time_point>& v) { return v ? add(*v) : add(std::nullopt); }
+  // A text[] parameter, in array-literal form ({"a","b\"c"}); the statement casts it:
+  // `= ANY($n::text[])`. One prepared statement then serves any number of items.
+  params& add(const std::vector<std::string>& items);
 
   [[nodiscard]] const std::vector<std::optional<std::string>>& values() const { return values_; }
 
