@@ -23,8 +23,9 @@ enum exit_code : int { k_exit_ok = 0, k_exit_error = 1, k_exit_usage = 2 };
 // Opens the store, migrates, starts the workers and runs until SIGINT or SIGTERM, then
 // drains and exits 0.
 int run_serve(const config& c);
-// `grok worker`: the workers alone, no HTTP API (scale-out on PostgreSQL).
-int run_worker(const config& c);
+// `grok worker`: the workers alone, no HTTP API (scale-out on PostgreSQL). With
+// `metrics_listen` ("HOST:PORT"), GET /metrics, /healthz and /readyz are served there.
+int run_worker(const config& c, const std::optional<std::string>& metrics_listen);
 int run_migrate(const config& c);
 int run_queue_stats(const config& c, bool json);
 int run_queue_dead(const config& c, int limit, bool json);

@@ -76,6 +76,9 @@ int main(int argc, char** argv) {
       "jobs of one PostgreSQL database (--db postgres://…) with `grok serve --no-workers`");
   worker->add_option("--workers", workers, "Number of worker threads (default 4)")
       ->check(CLI::Range(1, 256));
+  std::optional<std::string> metrics_listen;
+  worker->add_option("--metrics-listen", metrics_listen,
+                     "Serve GET /metrics, /healthz and /readyz on HOST:PORT (default: no HTTP)");
 
   auto* migrate =
       app.add_subcommand("migrate", "Apply pending database schema migrations and exit");
@@ -257,7 +260,7 @@ int main(int argc, char** argv) {
   grok::cli::init_logging(cfg, serve->parsed() || worker->parsed());
 
   if (*serve) return grok::cli::run_serve(cfg);
-  if (*worker) return grok::cli::run_worker(cfg);
+  if (*worker) return grok::cli::run_worker(cfg, metrics_listen);
   if (*run) {
     auto& o = run_opts.options;
     o = nlohmann::json::object();

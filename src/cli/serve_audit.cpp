@@ -1,7 +1,7 @@
-// The audit part of `grok serve` (cli/serve_parts.h): an audit_writer (obs/audit_log.h)
-// fed from the store's event feed. The feed's listener only copies the events into the
-// writer's bounded queue; destroying the part unsubscribes first, then drains the queue,
-// syncs and closes the file.
+// The audit part of `grok serve` and `grok worker` (cli/serve_parts.h): an audit_writer
+// (obs/audit_log.h) fed from the events this process commits (store::local_events_feed).
+// The feed's listener only copies the events into the writer's bounded queue; destroying
+// the part unsubscribes first, then drains the queue, syncs and closes the file.
 #include <spdlog/spdlog.h>
 
 #include "cli/serve_parts.h"
@@ -16,7 +16,7 @@ class audit_part final : public serve_part {
  public:
   audit_part(store::store& st, std::unique_ptr<obs::audit_writer> writer)
       : writer_(std::move(writer)),
-        feed_(st.events_feed(), [this](const std::vector<store::event_record>& events) {
+        feed_(st.local_events_feed(), [this](const std::vector<store::event_record>& events) {
           std::vector<obs::audit_event> copies;
           copies.reserve(events.size());
           for (const auto& e : events) {

@@ -9,6 +9,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <nlohmann/json.hpp>
+
+#include "api/http_metrics.h"
 #include "api/rate_limiter.h"
 #include "api/redis_rate_limiter.h"
 #include "api/service.h"
@@ -21,6 +24,7 @@
 #include "cli/serve_parts.h"
 #include "core/version.h"
 #include "http/server.h"
+#include "obs/metrics.h"
 #include "queue/worker_pool.h"
 #include "store/open_store.h"
 #include "store/postgres/pg_store.h"
@@ -76,6 +80,45 @@ std::vector<api::readiness_check> store_checks(store::store& st) {
     out.push_back({"database_notifications", up, true,
                    up ? "LISTEN connection up" : "LISTEN connection down; reconnecting"});
   }
+  return out;
+}
+
+// The worker's small HTTP surface: metrics and health only, no key needed (bind it to an
+// address only the scraper reaches).
+api::http_response worker_http(api::http_request& r, store::store& st) {
+  api::http_response out;
+  const auto path = std::string_view(r.target).substr(0, r.target.find('?'));
+  if (r.method != "GET" && r.method != "HEAD") {
+    out.status = 405;
+    out.headers.emplace_back("Allow", "GET, HEAD");
+    out.body = "method not allowed\n";
+  } else if (path == "/metrics") {
+    out.headers.emplace_back("Content-Type", std::string(api::k_prometheus_content_type));
+    out.body = obs::metrics().render();
+  } else if (path == "/healthz") {
+    out.headers.emplace_back("Content-Type", "application/json");
+    out.body = R"({"status":"ok"})";
+  } else if (path == "/readyz") {
+    auto db = st.get_job(0);
+    bool ready = db.has_value();
+    nlohmann::json checks = nlohmann::json::array();
+    checks.push_back({{"name", "database"},
+                      {"ok", ready},
+                      {"required", true},
+                      {"detail", ready ? "ok" : describe(db.error())}});
+    for (const auto& c : store_checks(st)) {
+      ready = ready && (c.ok || !c.required);
+      checks.push_back(
+          {{"name", c.name}, {"ok", c.ok}, {"required", c.required}, {"detail", c.detail}});
+    }
+    out.status = ready ? 200 : 503;
+    out.headers.emplace_back("Content-Type", "application/json");
+    out.body = nlohmann::json{{"ready", ready}, {"checks", checks}}.dump();
+  } else {
+    out.status = 404;
+    out.body = "not found: this is a grok worker (GET /metrics, /healthz, /readyz)\n";
+  }
+  if (r.method == "HEAD") out.body.clear();
   return out;
 }
 
@@ -161,13 +204,30 @@ int run_serve(const config& c) {
   return k_exit_ok;
 }
 
-int run_worker(const config& c) {
+int run_worker(const config& c, const std::optional<std::string>& metrics_listen) {
   const sigset_t stop_signals = block_stop_signals();
   spdlog::info("grok {} worker starting: {}", k_version, describe_config(c));
   if (c.workers < 1) return report_error("grok worker needs --workers 1 or more");
   const bool postgres = c.effective_db().rfind("postgres", 0) == 0;
   auto rt = make_runtime(c, nullptr, {.follow_events = false});
   if (!rt) return report_error(describe(rt.error()));
+  auto& st = *(*rt)->store;
+  // Metrics, traces and the audit log of what this process commits (its steps).
+  std::vector<serve_part_ptr> parts;
+  for (auto* start : {&start_metrics, &start_tracing, &start_audit}) {
+    auto part = (*start)(c, **rt);
+    if (!part) return report_error(describe(part.error()));
+    parts.push_back(std::move(*part));
+  }
+  std::unique_ptr<http::server> http;
+  if (metrics_listen) {
+    auto started = http::server::start(*metrics_listen, c.http, [&st](api::http_request& r) {
+      return worker_http(r, st);
+    });
+    if (!started) return report_error(describe(started.error()));
+    http = std::move(*started);
+    spdlog::info("metrics: GET http://{}/metrics (port {})", *metrics_listen, http->port());
+  }
   if (!postgres) {
     spdlog::warn(
         "grok worker on SQLite: jobs enqueued by another process are noticed by polling "
@@ -182,6 +242,8 @@ int run_worker(const config& c) {
   spdlog::info("received {}, finishing the jobs in hand",
                received == SIGINT ? "SIGINT" : "SIGTERM");
   workers.stop();
+  if (http) http->stop();
+  while (!parts.empty()) parts.pop_back();  // in reverse order of starting
   const auto counters = workers.counters();
   spdlog::info("stopped cleanly: {} job(s) done, {} retried, {} dead-lettered", counters.succeeded,
                counters.retried, counters.dead_lettered);

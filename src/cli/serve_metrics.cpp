@@ -1,7 +1,8 @@
-// The metrics part of `grok serve` (cli/serve_parts.h): the scrape-time collectors (queue
-// depth and lag from the store, the process figures), the run and step metrics from the
-// store's event feed, and the build info gauge. The registry is process-wide; everything
-// this part adds to it that refers to the runtime is removed when the part is destroyed.
+// The metrics part of `grok serve` and `grok worker` (cli/serve_parts.h): the scrape-time
+// collectors (queue depth and lag from the store, the process figures), the run and step
+// metrics from the events this process commits, and the build info gauge. The registry is
+// process-wide; everything this part adds to it that refers to the runtime is removed when
+// the part is destroyed.
 #include "cli/serve_parts.h"
 #include "core/version.h"
 #include "obs/metrics.h"
@@ -19,7 +20,7 @@ class metrics_part final : public serve_part {
       : queue_(st),
         queue_collector_(obs::metrics(), [this] { queue_.collect(); }),
         process_collector_(obs::metrics(), [] { obs::update_process_metrics(obs::metrics()); }),
-        feed_(st.events_feed(),
+        feed_(st.local_events_feed(),
               [this](const std::vector<store::event_record>& events) { runs_.on_events(events); }) {
   }
 

@@ -383,7 +383,7 @@ run_tracer::run_tracer(store::store& st, span_sink sink, run_tracer_options opti
           builder{st, sink_, std::max<std::size_t>(options_.max_runs, 1), {}, 0})) {
   thread_ = std::thread([this] { run(); });
   subscription_ = std::make_unique<store::feed_subscription>(
-      st.events_feed(),
+      st.local_events_feed(),
       [this](const std::vector<store::event_record>& events) { on_events(events); });
 }
 

@@ -51,7 +51,8 @@ class run_tracer {
  public:
   using span_sink = std::function<void(span)>;
 
-  // Subscribes to `st`'s event feed. `st` and `sink` must outlive this object.
+  // Subscribes to the events `st` commits in this process (store::local_events_feed). `st` and
+  // `sink` must outlive this object.
   run_tracer(store::store& st, span_sink sink, run_tracer_options options = {});
   // Unsubscribes, turns the events already received into spans, and stops the thread.
   ~run_tracer();

@@ -146,8 +146,14 @@ class store {
   virtual job_signal& jobs_signal() = 0;
   // Notified after every commit that appended events (for live streaming without polling).
   virtual job_signal& events_signal() = 0;
-  // The events of every commit in this process, as they commit (store/event_feed.h).
+  // The events of every commit, as they commit (store/event_feed.h). On PostgreSQL this
+  // includes other processes' commits (the streams of any API process see every run).
   virtual event_feed& events_feed() = 0;
+  // The events of commits made by this process only, in this process's commit order.
+  // Metrics, traces and the audit log follow this feed, so that with many processes on
+  // one database each event is counted, traced and audited once (by the process that
+  // committed it). On SQLite every commit a store sees is its own: the same feed.
+  virtual event_feed& local_events_feed() { return events_feed(); }
   // The clock this store stamps rows with.
   [[nodiscard]] virtual const clock& store_clock() const = 0;
 
