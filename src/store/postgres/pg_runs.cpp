@@ -170,6 +170,8 @@ result<std::int64_t> pg_transaction::append_event(const event_draft& event) {
     it->second.first = std::min(it->second.first, seq);
     it->second.last = std::max(it->second.last, seq);
   }
+  appended_events_.push_back(
+      {event.run_id, seq, event.type, event.step_id, event.name, event.ts, event.body_json});
   return seq;
 }
 

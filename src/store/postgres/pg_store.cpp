@@ -88,10 +88,19 @@ result<void> pg_store::transact(const std::function<result<void>(transaction&)>&
       if (e.code == errc::busy && e.retryable && attempt < k_max_attempts) continue;
       return outcome;
     }
+    // Commits that appended events commit and publish one at a time, so that the feed of
+    // this process's commits is in commit order (two transactions on one run, or a step
+    // and the solver job it released, must not be published the other way round).
+    std::unique_lock<std::mutex> ordered;
+    if (!tx.appended_events().empty()) ordered = std::unique_lock(local_commit_mutex_);
     if (auto r = conn.commit(); !r) {
       const auto& e = r.error();
       if (e.code == errc::busy && e.retryable && attempt < k_max_attempts) continue;
       return r;
+    }
+    if (ordered.owns_lock()) {
+      local_feed_.publish(tx.appended_events());
+      ordered.unlock();
     }
     // Workers of this process wake at once; other processes wake on the notification.
     if (tx.ready_jobs() > 0) signal_.notify_some(tx.ready_jobs());

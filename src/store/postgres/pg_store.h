@@ -12,6 +12,7 @@
 //   wake its workers; event notifications make it read the new events from the table and
 //   publish them, gapless and in order per run, to its event feed, which is how an SSE
 //   client on any API process sees the events of runs that other processes execute.
+//   local_events_feed() carries only this process's commits (for metrics, traces, audit).
 // - Connections: a pool per process, reconnecting with backoff when the database restarts
 //   (pg_pool.h); the listener reconnects too and then catches up from the tables, so no
 //   event and no wake-up is lost across the restart. `listener_connected()` feeds /readyz.
@@ -20,6 +21,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "store/postgres/pg_pool.h"
@@ -91,6 +93,7 @@ class pg_store final : public store {
   job_signal& jobs_signal() override { return signal_; }
   job_signal& events_signal() override { return events_signal_; }
   event_feed& events_feed() override { return feed_; }
+  event_feed& local_events_feed() override { return local_feed_; }
   [[nodiscard]] const clock& store_clock() const override { return clock_; }
 
   // Whether the LISTEN connection is up (false while the database is away: wake-ups and
@@ -120,6 +123,10 @@ class pg_store final : public store {
   job_signal signal_;
   job_signal events_signal_;
   event_feed feed_;
+  // This process's commits, published in commit order: commits that appended events take
+  // local_commit_mutex_ around COMMIT and the publish (transact).
+  event_feed local_feed_;
+  std::mutex local_commit_mutex_;
   std::unique_ptr<pg_listener> listener_;
 };
 

@@ -69,6 +69,8 @@ class pg_transaction final : public transaction {
   [[nodiscard]] const std::map<std::string, appended_range, std::less<>>& appended() const {
     return appended_;
   }
+  // The events appended, with their seq, for the store's feed of this process's commits.
+  [[nodiscard]] std::vector<event_record>& appended_events() noexcept { return appended_events_; }
 
  private:
   // Locks the run's row until commit (SELECT … FOR UPDATE), once per transaction.
@@ -81,6 +83,7 @@ class pg_transaction final : public transaction {
   time_point now_;
   std::size_t ready_jobs_ = 0;
   std::map<std::string, appended_range, std::less<>> appended_;
+  std::vector<event_record> appended_events_;
   std::set<std::string, std::less<>> locked_runs_;
 };
 
