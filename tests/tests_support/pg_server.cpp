@@ -7,6 +7,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
@@ -73,7 +74,41 @@ bool accepts_connections(const std::string& url) { return PQping(url.c_str()) ==
 
 }  // namespace
 
+// The server of a test that was killed outright (a ctest timeout) outlives it: as root
+// it runs as another user, which clears the parent-death signal that child_process sets.
+// Such an orphan (its parent is now init) serving a data directory under a test temp dir
+// is stopped before a new cluster starts, so that a killed run does not leave servers
+// behind for the next. A live test's server has the live test as its parent.
+namespace {
+
+void stop_orphaned_test_servers() {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const auto name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream cmdline(entry.path() / "cmdline");
+    std::string args((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+    if (args.find("/postgres") == std::string::npos ||
+        args.find(std::string("-D") + '\0' + (fs::temp_directory_path() / "grok-test-").string()) ==
+            std::string::npos) {
+      continue;
+    }
+    std::ifstream stat(entry.path() / "stat");
+    std::string stat_text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const auto close_paren = stat_text.rfind(')');
+    if (close_paren == std::string::npos) continue;
+    std::istringstream fields(stat_text.substr(close_paren + 2));
+    char state = 0;
+    int ppid = 0;
+    fields >> state >> ppid;
+    if (ppid == 1) ::kill(std::stoi(name), SIGQUIT);  // immediate shutdown
+  }
+}
+
+}  // namespace
+
 pg_server::pg_server() : bin_dir_(find_bin_dir()) {
+  stop_orphaned_test_servers();
   // The temp dir itself is root's and 0700; the server's directories inside it are the
   // postgres user's, so it must be able to pass through.
   fs::permissions(dir_.path(),
