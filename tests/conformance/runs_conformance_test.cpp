@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -264,13 +266,15 @@ TEST_P(runs_conformance, concurrent_failures_undo_only_their_own_transaction) {
   EXPECT_EQ((**st().get_run(id)).last_seq, succeeded.load());
 }
 
-TEST_P(runs_conformance, event_feed_delivers_committed_events_in_commit_order) {
+// The feed of this process's commits is delivered as each transaction commits, on both
+// backends.
+TEST_P(runs_conformance, local_event_feed_delivers_committed_events_in_commit_order) {
   auto id = make_run();
   std::mutex mutex;
   std::vector<std::int64_t> seen;
   std::vector<std::string> types;
   {
-    store::feed_subscription feed(st().events_feed(), [&](const auto& events) {
+    store::feed_subscription feed(st().local_events_feed(), [&](const auto& events) {
       std::lock_guard lock(mutex);
       for (const auto& e : events) {
         EXPECT_EQ(e.run_id, id);
@@ -311,6 +315,49 @@ TEST_P(runs_conformance, event_feed_delivers_committed_events_in_commit_order) {
   EXPECT_EQ(types[0], "run.created");
   EXPECT_EQ(types[1], "step.started");
   EXPECT_EQ(types[2], "tool.result");
+}
+
+// The feed of every commit (on PostgreSQL, other processes' too, delivered by the LISTEN
+// thread after the commit): every committed event once, in seq order, none rolled back.
+TEST_P(runs_conformance, event_feed_delivers_every_committed_event_in_order) {
+  auto id = make_run();
+  std::mutex mutex;
+  std::condition_variable arrived;
+  std::vector<std::int64_t> seen;
+  std::vector<std::string> types;
+  store::feed_subscription feed(st().events_feed(), [&](const auto& events) {
+    std::lock_guard lock(mutex);
+    for (const auto& e : events) {
+      if (e.run_id != id) continue;
+      seen.push_back(e.seq);
+      types.push_back(e.type);
+    }
+    arrived.notify_all();
+  });
+  ASSERT_TRUE(append(id, "run.created"));
+  ASSERT_FALSE(st().transact([&](store::transaction& tx) -> result<void> {
+    auto s = tx.append_event({.run_id = id, .type = "step.failed", .ts = tx.now()});
+    if (!s) return tl::unexpected(s.error());
+    return fail(errc::io, "the state change failed");
+  }));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) EXPECT_TRUE(append(id, "tool.result"));
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(append(id, "run.completed"));
+  std::unique_lock lock(mutex);
+  // Waits for the delivery itself (immediate on SQLite); the bound only stops a broken
+  // backend from hanging the suite.
+  arrived.wait_for(lock, std::chrono::seconds(30), [&] { return seen.size() >= 102U; });
+  ASSERT_EQ(seen.size(), 102U);
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i], static_cast<std::int64_t>(i + 1));
+  }
+  EXPECT_EQ(types.front(), "run.created");
+  EXPECT_EQ(types.back(), "run.completed");
 }
 
 TEST_P(runs_conformance, api_keys_insert_find_list_and_revoke) {

@@ -27,8 +27,8 @@ result<void> pg_transaction::insert_api_key(const api_key_record& key) {
   if (key.id.empty() || key.hash.empty()) {
     return fail(errc::invalid_argument, "a key needs an id and a hash");
   }
-  if (!is_storable_text(key.id) || !is_storable_text(key.name) ||
-      !is_storable_text(key.prefix) || !is_storable_text(key.hash)) {
+  if (!is_storable_text(key.id) || !is_storable_text(key.name) || !is_storable_text(key.prefix) ||
+      !is_storable_text(key.hash)) {
     return fail(errc::invalid_argument, "a key's fields must be UTF-8 without NUL bytes");
   }
   auto inserted = conn_.exec(std::string("INSERT INTO api_keys (") + k_api_key_columns +
@@ -44,7 +44,8 @@ result<void> pg_transaction::insert_api_key(const api_key_record& key) {
                                  .add(key.last_used_at)
                                  .add(key.revoked_at));
   if (!inserted) return tl::unexpected(inserted.error());
-  if (inserted->empty()) return fail(errc::already_exists, "an API key with this id or hash exists");
+  if (inserted->empty())
+    return fail(errc::already_exists, "an API key with this id or hash exists");
   return {};
 }
 
@@ -65,7 +66,7 @@ result<std::vector<api_key_record>> pg_store::list_api_keys() {
   return with_connection<std::vector<api_key_record>>(
       [](connection& c) -> result<std::vector<api_key_record>> {
         auto r = c.exec(std::string("SELECT ") + k_api_key_columns +
-                        " FROM api_keys ORDER BY created_at, id");
+                        " FROM api_keys ORDER BY created_at, id COLLATE \"C\"");
         if (!r) return tl::unexpected(r.error());
         return collect<api_key_record>(*r, read_api_key);
       });
@@ -76,9 +77,9 @@ result<std::optional<api_key_record>> pg_store::find_api_key(std::string_view ha
   if (!is_storable_text(hash)) return std::optional<api_key_record>{};
   return with_connection<std::optional<api_key_record>>(
       [hash](connection& c) -> result<std::optional<api_key_record>> {
-        auto r = c.exec(std::string("SELECT ") + k_api_key_columns +
-                            " FROM api_keys WHERE hash = $1",
-                        params().add(hash));
+        auto r =
+            c.exec(std::string("SELECT ") + k_api_key_columns + " FROM api_keys WHERE hash = $1",
+                   params().add(hash));
         if (!r) return tl::unexpected(r.error());
         return first<api_key_record>(*r, read_api_key);
       });

@@ -1,13 +1,350 @@
-// Documents for doc_search on PostgreSQL full-text search. (Being written.)
+// Documents on PostgreSQL: rows in `documents`, their chunks in `document_chunks`, searched
+// through the generated tsvector `document_chunks.tsv` and its GIN index (migration 1).
+// Same limits, validation, outcomes and query semantics as SQLite
+// (store/sqlite/sqlite_documents.cpp); only the ranking function differs (ts_rank with the
+// title weighted above the body, where SQLite has bm25()).
+#include <set>
+#include <string>
+
+#include "core/utf8.h"
 #include "store/postgres/pg_store.h"
 #include "store/postgres/pg_transaction.h"
 
 namespace grok::store::postgres {
 namespace {
-tl::unexpected<error> todo() { return fail(errc::unsupported, "not yet on PostgreSQL"); }
+
+// A query is cut to its first distinct words: beyond a few dozen, more words only make
+// every chunk match and the search slow (a model may paste a whole paragraph).
+constexpr std::size_t k_max_query_terms = 64;
+// Longer "words" are pasted hashes or base64, never useful as search terms.
+constexpr std::size_t k_max_term_bytes = 128;
+constexpr std::size_t k_fallback_snippet_bytes = 200;
+// Chunks go to the database in batches of at most this many, or this many bytes: one
+// statement per chunk would be thousands of round trips for a large file.
+constexpr std::size_t k_chunk_batch_rows = 500;
+constexpr std::size_t k_chunk_batch_bytes = std::size_t{4} * 1024 * 1024;
+
+// The rank of a chunk: ts_rank with the weights of D, C, B and A, where the migration gives
+// the title weight A and the body weight B, so a title match counts 2.5 times a body match;
+// normalization 1 divides by 1 + log(length), so a long chunk does not win by size alone.
+constexpr const char* k_rank = "ts_rank('{0.1, 0.2, 0.4, 1.0}', tsv, $1::tsquery, 1)";
+// The snippet: the best fragment of about 24 words, its matches between markers that text
+// hardly ever contains (private-use characters), turned into [ ] once the fragment has been
+// located in the chunk (finish_snippet).
+constexpr std::string_view k_open_mark = "\xEE\x80\x80";   // U+E000
+constexpr std::string_view k_close_mark = "\xEE\x80\x81";  // U+E001
+constexpr const char* k_headline_options =
+    "StartSel=\"\xEE\x80\x80\", StopSel=\"\xEE\x80\x81\", MaxWords=24, MinWords=12, "
+    "MaxFragments=1";
+
+// Text every backend can store: well-formed UTF-8 without NUL (PostgreSQL's text refuses
+// both; SQLite refuses them too).
+bool is_storable_text(std::string_view text) {
+  char32_t cp = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto len = decode_utf8(text, i, cp);
+    if (len == 0 || cp == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
+// Letters and digits as far as splitting a query goes: SQLite's rule, and the migration
+// splits indexed text on the same separators before PostgreSQL's parser sees it, so a word
+// of the query is a word of the index.
+bool is_word_code_point(char32_t cp) {
+  if (cp < 0x80) {
+    return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
+  }
+  if (cp < 0xC0 || cp == 0xD7 || cp == 0xF7) return false;  // Latin-1 punctuation, × and ÷
+  if (cp >= 0x2000 && cp <= 0x2BFF) return false;           // punctuation, arrows, maths, shapes
+  if (cp >= 0x3000 && cp <= 0x303F) return false;           // CJK punctuation
+  if (cp >= 0xFE00 && cp <= 0xFE0F) return false;           // variation selectors
+  if (cp >= 0xFF00 && cp <= 0xFF0F) return false;           // full-width punctuation
+  return cp != 0xFEFF && cp != 0xFFFD;
+}
+
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// The words of the user's free text, space-separated: at most k_max_query_terms distinct
+// ones (case-insensitively), none longer than k_max_term_bytes. Everything else (search
+// syntax, punctuation, invalid UTF-8, NUL) only separates words, so what reaches
+// PostgreSQL is letters, digits and spaces. Empty when the text has no words.
+std::string query_words(std::string_view text) {
+  std::string out;
+  std::size_t terms = 0;
+  std::set<std::string, std::less<>> seen;
+  std::string word;
+  const auto flush = [&] {
+    if (!word.empty() && word.size() <= k_max_term_bytes && terms < k_max_query_terms &&
+        seen.insert(ascii_lower(word)).second) {
+      if (!out.empty()) out += ' ';
+      out += word;
+      ++terms;
+    }
+    word.clear();
+  };
+  char32_t cp = 0;
+  for (std::size_t i = 0; i < text.size() && terms < k_max_query_terms;) {
+    const auto len = decode_utf8(text, i, cp);
+    if (len == 0) {  // invalid UTF-8 separates words and is dropped
+      flush();
+      ++i;
+      continue;
+    }
+    if (is_word_code_point(cp)) {
+      word.append(text.substr(i, len));
+    } else {
+      flush();
+    }
+    i += len;
+  }
+  flush();
+  return out;
+}
+
+// The words as a tsquery that matches a chunk with any of them (OR, as SQLite's search
+// does, so that ranking puts chunks with more of the words first): the words go through
+// to_tsvector with the index's configuration (stemming, stop words dropped, lower case), and
+// the lexemes that come out are quoted into tsquery syntax. Building it from a tsvector
+// rather than with to_tsquery keeps stop-word-only queries from raising NOTICEs, and no
+// character of the user's text is ever parsed as tsquery syntax. Empty when no lexeme is
+// left (only stop words).
+constexpr const char* k_build_tsquery =
+    "SELECT coalesce(string_agg('''' || replace(replace(lexeme, '\\', '\\\\'), '''', '''''') "
+    "|| '''', ' | '), '') FROM unnest(to_tsvector('english', $1))";
+
+// The beginning of a chunk, cut on a character boundary, for a hit without a snippet.
+std::string leading_excerpt(const std::string& content) {
+  if (content.size() <= k_fallback_snippet_bytes) return content;
+  std::size_t cut = k_fallback_snippet_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(content[cut]) & 0xC0U) == 0x80U) --cut;
+  return content.substr(0, cut) + "…";
+}
+
+// ts_headline's fragment as SQLite's snippet() gives it: matches in [ ], and "…" where the
+// fragment starts after the chunk's start or ends before its end.
+std::string finish_snippet(std::string_view marked, const std::string& content) {
+  std::string plain;
+  std::string out;
+  for (std::size_t i = 0; i < marked.size();) {
+    if (marked.substr(i, k_open_mark.size()) == k_open_mark) {
+      out += '[';
+      i += k_open_mark.size();
+    } else if (marked.substr(i, k_close_mark.size()) == k_close_mark) {
+      out += ']';
+      i += k_close_mark.size();
+    } else {
+      plain += marked[i];
+      out += marked[i];
+      ++i;
+    }
+  }
+  if (plain.empty()) return leading_excerpt(content);
+  const auto at = content.find(plain);
+  if (at == std::string::npos) return out;
+  if (at > 0) out.insert(0, "…");
+  if (at + plain.size() < content.size()) out += "…";
+  return out;
+}
+
+result<void> check_document(const document_input& doc) {
+  if (doc.source.empty() || doc.source.size() > k_max_document_source_bytes) {
+    return fail(errc::invalid_argument, "a document source must be 1 to 4096 bytes");
+  }
+  if (doc.sha256.empty() || doc.sha256.size() > k_max_document_sha256_bytes) {
+    return fail(errc::invalid_argument, "a document needs a sha256 of at most 128 characters");
+  }
+  if (doc.title.size() > k_max_document_title_bytes) {
+    return fail(errc::invalid_argument, "a document title must be at most 1024 bytes");
+  }
+  if (doc.content.size() > k_max_document_bytes) {
+    return fail(errc::invalid_argument, "a document must be at most 64 MiB of text");
+  }
+  if (!is_storable_text(doc.source) || !is_storable_text(doc.title) ||
+      !is_storable_text(doc.content) || !is_storable_text(doc.sha256)) {
+    return fail(errc::invalid_argument,
+                "document " + doc.source + ": text must be UTF-8 without NUL bytes");
+  }
+  std::size_t total = 0;
+  for (const auto& chunk : doc.chunks) {
+    if (chunk.empty() || chunk.size() > k_max_document_chunk_bytes) {
+      return fail(errc::invalid_argument,
+                  "document " + doc.source + ": every chunk must be 1 byte to 1 MiB of text");
+    }
+    if (!is_storable_text(chunk)) {
+      return fail(errc::invalid_argument,
+                  "document " + doc.source + ": chunks must be UTF-8 without NUL bytes");
+    }
+    total += chunk.size();
+  }
+  if (total > k_max_document_bytes) {
+    return fail(errc::invalid_argument,
+                "document " + doc.source + ": its chunks add up to more than 64 MiB");
+  }
+  return {};
+}
+
+// Inserts the chunks of document `id`, in order from ord 0, a batch per statement.
+result<void> insert_chunks(connection& conn, std::int64_t id, const document_input& doc) {
+  std::size_t next = 0;
+  while (next < doc.chunks.size()) {
+    std::vector<std::string> batch;
+    std::size_t bytes = 0;
+    const std::size_t first = next;
+    while (next < doc.chunks.size() && batch.size() < k_chunk_batch_rows &&
+           (batch.empty() || bytes + doc.chunks[next].size() <= k_chunk_batch_bytes)) {
+      bytes += doc.chunks[next].size();
+      batch.push_back(doc.chunks[next]);
+      ++next;
+    }
+    auto r = conn.exec(
+        "INSERT INTO document_chunks (document_id, ord, title, content) "
+        "SELECT $1::bigint, ($2::bigint + u.n - 1)::integer, $3::text, u.chunk "
+        "FROM unnest($4::text[]) WITH ORDINALITY AS u(chunk, n)",
+        params().add(id).add(static_cast<std::int64_t>(first)).add(doc.title).add(batch));
+    if (!r) return tl::unexpected(r.error());
+  }
+  return {};
+}
+
 }  // namespace
-result<ingest_outcome> pg_transaction::ingest_document(const document_input&) { return todo(); }
-result<void> pg_transaction::remove_document(std::string_view) { return todo(); }
-result<std::vector<document_hit>> pg_store::search_documents(std::string_view, int) { return todo(); }
-result<std::vector<document_summary>> pg_store::list_documents() { return todo(); }
+
+result<ingest_outcome> pg_transaction::ingest_document(const document_input& doc) {
+  if (auto ok = check_document(doc); !ok) return tl::unexpected(ok.error());
+
+  const std::optional<std::string> title =
+      doc.title.empty() ? std::nullopt : std::optional<std::string>(doc.title);
+  // The row of a known source is locked, so that two ingests of one source run one after
+  // the other. A new source is inserted; when another transaction inserted it first (ON
+  // CONFLICT waits for it to commit), the second pass finds and locks that row.
+  std::optional<std::int64_t> id;
+  std::string old_sha256;
+  for (int pass = 0; pass < 2 && !id; ++pass) {
+    auto existing = conn_.exec("SELECT id, sha256 FROM documents WHERE source = $1 FOR UPDATE",
+                               params().add(doc.source));
+    if (!existing) return tl::unexpected(existing.error());
+    if (!existing->empty()) {
+      id = existing->int64(0, 0);
+      old_sha256 = existing->text(0, 1);
+      break;
+    }
+    auto inserted = conn_.exec(
+        "INSERT INTO documents (source, title, content, sha256, ingested_at) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (source) DO NOTHING RETURNING id",
+        params().add(doc.source).add(title).add(doc.content).add(doc.sha256).add(now_));
+    if (!inserted) return tl::unexpected(inserted.error());
+    if (!inserted->empty()) {
+      const auto new_id = inserted->int64(0, 0);
+      if (auto r = insert_chunks(conn_, new_id, doc); !r) return tl::unexpected(r.error());
+      return ingest_outcome{new_id, static_cast<std::int64_t>(doc.chunks.size()),
+                            ingest_status::added};
+    }
+  }
+  if (!id) return fail(errc::busy, "document " + doc.source + " kept changing; try again", true);
+
+  if (old_sha256 == doc.sha256) {
+    auto count = conn_.exec("SELECT count(*) FROM document_chunks WHERE document_id = $1",
+                            params().add(*id));
+    if (!count) return tl::unexpected(count.error());
+    return ingest_outcome{*id, count->int64(0, 0), ingest_status::unchanged};
+  }
+  if (auto r = conn_.exec("DELETE FROM document_chunks WHERE document_id = $1", params().add(*id));
+      !r) {
+    return tl::unexpected(r.error());
+  }
+  if (auto r =
+          conn_.exec("UPDATE documents SET title = $2, content = $3, sha256 = $4, ingested_at = $5 "
+                     "WHERE id = $1",
+                     params().add(*id).add(title).add(doc.content).add(doc.sha256).add(now_));
+      !r) {
+    return tl::unexpected(r.error());
+  }
+  if (auto r = insert_chunks(conn_, *id, doc); !r) return tl::unexpected(r.error());
+  return ingest_outcome{*id, static_cast<std::int64_t>(doc.chunks.size()), ingest_status::replaced};
+}
+
+result<void> pg_transaction::remove_document(std::string_view source) {
+  const auto not_found = [&] {
+    return fail(errc::not_found, "no document with source " + std::string(source));
+  };
+  // No stored source is text PostgreSQL refuses; asking for one would fail the statement.
+  if (!is_storable_text(source)) return not_found();
+  // The chunks go with it (ON DELETE CASCADE).
+  auto r = conn_.exec("DELETE FROM documents WHERE source = $1", params().add(source));
+  if (!r) return tl::unexpected(r.error());
+  if (r->affected() == 0) return not_found();
+  return {};
+}
+
+result<std::vector<document_hit>> pg_store::search_documents(std::string_view query, int k) {
+  const int limit = k < 1 ? 1 : (k > k_max_document_hits ? k_max_document_hits : k);
+  const std::string words = query_words(query);
+  if (words.empty()) return std::vector<document_hit>{};
+
+  return with_connection<std::vector<document_hit>>(
+      [&](connection& c) -> result<std::vector<document_hit>> {
+        auto built = c.exec(k_build_tsquery, params().add(words));
+        if (!built) return tl::unexpected(built.error());
+        const std::string tsquery = built->text(0, 0);
+        if (tsquery.empty()) return std::vector<document_hit>{};  // only stop words
+
+        // The inner query ranks and limits; the outer one reads the winners' rows and makes
+        // their snippets (ts_headline for every matching chunk would be far slower).
+        auto r = c.exec(
+            std::string("SELECT d.source, c.title, c.ord, c.content, m.rank, "
+                        "ts_headline('english', c.content, $1::tsquery, '") +
+                k_headline_options + "') FROM (SELECT id, " + k_rank +
+                " AS rank FROM document_chunks WHERE tsv @@ $1::tsquery "
+                "ORDER BY rank DESC, id LIMIT $2) AS m "
+                "JOIN document_chunks c ON c.id = m.id JOIN documents d ON d.id = c.document_id "
+                "ORDER BY m.rank DESC, m.id",
+            params().add(tsquery).add(limit));
+        if (!r) return tl::unexpected(r.error());
+        std::vector<document_hit> hits;
+        hits.reserve(static_cast<std::size_t>(r->size()));
+        for (int i = 0; i < r->size(); ++i) {
+          document_hit hit;
+          hit.source = r->text(i, 0);
+          hit.title = r->text(i, 1);
+          hit.chunk_ord = r->int64(i, 2);
+          hit.content = r->text(i, 3);
+          hit.score = r->real(i, 4);
+          hit.snippet = finish_snippet(r->text(i, 5), hit.content);
+          hits.push_back(std::move(hit));
+        }
+        return hits;
+      });
+}
+
+result<std::vector<document_summary>> pg_store::list_documents() {
+  return with_connection<std::vector<document_summary>>(
+      [](connection& c) -> result<std::vector<document_summary>> {
+        auto r = c.exec(
+            "SELECT d.id, d.source, coalesce(d.title, ''), d.sha256, d.ingested_at, "
+            "(SELECT count(*) FROM document_chunks c WHERE c.document_id = d.id) "
+            "FROM documents d ORDER BY d.source COLLATE \"C\"");
+        if (!r) return tl::unexpected(r.error());
+        std::vector<document_summary> out;
+        out.reserve(static_cast<std::size_t>(r->size()));
+        for (int i = 0; i < r->size(); ++i) {
+          document_summary s;
+          s.id = r->int64(i, 0);
+          s.source = r->text(i, 1);
+          s.title = r->text(i, 2);
+          s.sha256 = r->text(i, 3);
+          s.ingested_at = r->time(i, 4);
+          s.chunks = r->int64(i, 5);
+          out.push_back(std::move(s));
+        }
+        return out;
+      });
+}
+
 }  // namespace grok::store::postgres

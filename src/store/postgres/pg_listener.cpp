@@ -179,7 +179,7 @@ void pg_listener::drain_notifications() {
   while (conn_) {
     PGnotify* n = PQnotifies(conn_->handle());
     if (n == nullptr) break;
-    const std::string_view channel = n->relname;
+    const std::string channel = n->relname;
     const std::string payload = n->extra != nullptr ? n->extra : "";
     PQfreemem(n);
     if (channel == "grok_jobs") {

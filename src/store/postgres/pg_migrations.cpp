@@ -145,8 +145,11 @@ CREATE TABLE documents (
 );
 
 -- Search returns passages: documents are indexed as chunks, each carrying a copy of its
--- document's title so that the title can be weighted above the body ('simple' keeps every
--- word as written, lower-cased; 'english' stems, as SQLite's porter tokenizer does).
+-- document's title so that the title can be weighted above the body ('english' stems, as
+-- SQLite's porter tokenizer does). Punctuation and symbols become spaces before the parser
+-- sees the text, as SQLite's unicode61 tokenizer splits on them and as search splits a query
+-- (pg_documents.cpp, is_word_code_point): "example.com", "kafka-topics" or "/usr/bin" are
+-- then indexed as their words, which is what a query for those words finds.
 CREATE TABLE document_chunks (
   id          BIGSERIAL PRIMARY KEY,
   document_id BIGINT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
@@ -154,8 +157,12 @@ CREATE TABLE document_chunks (
   title       TEXT NOT NULL DEFAULT '',
   content     TEXT NOT NULL,
   tsv         tsvector GENERATED ALWAYS AS (
-                setweight(to_tsvector('english', title), 'A') ||
-                setweight(to_tsvector('english', content), 'B')) STORED,
+                setweight(to_tsvector('english', regexp_replace(title,
+                  '[\u0001-\u002F\u003A-\u0040\u005B-\u0060\u007B-\u00BF\u00D7\u00F7\u2000-\u2BFF\u3000-\u303F\uFE00-\uFE0F\uFEFF\uFF00-\uFF0F\uFFFD]+',
+                  ' ', 'g')), 'A') ||
+                setweight(to_tsvector('english', regexp_replace(content,
+                  '[\u0001-\u002F\u003A-\u0040\u005B-\u0060\u007B-\u00BF\u00D7\u00F7\u2000-\u2BFF\u3000-\u303F\uFE00-\uFE0F\uFEFF\uFF00-\uFF0F\uFFFD]+',
+                  ' ', 'g')), 'B')) STORED,
   UNIQUE (document_id, ord)
 );
 CREATE INDEX document_chunks_tsv ON document_chunks USING GIN (tsv);
