@@ -56,8 +56,10 @@ test: test-dev test-asan test-fuzz
 bench: release
 	@cmake --build --preset release -j $(JOBS) --target queue_bench llm_client_bench engine_bench wrk_bench fanout_bench
 	./build/release/bench/queue_bench
+	./build/release/bench/queue_bench --postgres auto
 	./build/release/bench/llm_client_bench
 	./build/release/bench/engine_bench
+	./build/release/bench/engine_bench --postgres auto
 	./build/release/bench/wrk_bench
 	./build/release/bench/fanout_bench
 
