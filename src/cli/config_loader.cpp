@@ -586,8 +586,8 @@ std::string describe_config(const config& c) {
     return s.empty() ? std::string("(unset)") : std::string("(set, hidden)");
   };
   std::ostringstream out;
-  out << "data_dir=" << c.data_dir << " db=" << store::redact_db_url(c.effective_db()) << " listen=" << c.listen
-      << " workers=" << c.workers << " log_level=" << c.log_level
+  out << "data_dir=" << c.data_dir << " db=" << store::redact_db_url(c.effective_db())
+      << " listen=" << c.listen << " workers=" << c.workers << " log_level=" << c.log_level
       << " llm_base_url=" << c.llm_base_url << " planner_model=" << c.planner_model
       << " solver_model=" << c.solver_model << " llm_api_key=" << mask(c.llm_api_key)
       << " signing_secret=" << mask(c.signing_secret) << " queue.lease_ms=" << c.queue.lease.count()

@@ -223,10 +223,10 @@ int main(int argc, char** argv) {
   restore->add_option("--from", restore_opts.from, "The backup file")->required();
   restore->add_flag("--force", restore_opts.force, "Replace an existing database");
 
-  for (auto* sub : {serve,        worker,      migrate,     queue,       stats,         dead,        retry,
-                    docs,         docs_ingest, docs_list,   docs_search,   docs_remove, keys,
-                    keys_create,  keys_list,   keys_revoke, run,           replay,      audit,
-                    audit_verify, prune,       backup,      backup_verify, restore})
+  for (auto* sub : {serve, worker,       migrate,     queue,       stats,         dead,
+                    retry, docs,         docs_ingest, docs_list,   docs_search,   docs_remove,
+                    keys,  keys_create,  keys_list,   keys_revoke, run,           replay,
+                    audit, audit_verify, prune,       backup,      backup_verify, restore})
     sub->set_help_flag("--help,-h", "Show this help and exit");
 
   try {

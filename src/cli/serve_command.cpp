@@ -221,9 +221,8 @@ int run_worker(const config& c, const std::optional<std::string>& metrics_listen
   }
   std::unique_ptr<http::server> http;
   if (metrics_listen) {
-    auto started = http::server::start(*metrics_listen, c.http, [&st](api::http_request& r) {
-      return worker_http(r, st);
-    });
+    auto started = http::server::start(*metrics_listen, c.http,
+                                       [&st](api::http_request& r) { return worker_http(r, st); });
     if (!started) return report_error(describe(started.error()));
     http = std::move(*started);
     spdlog::info("metrics: GET http://{}/metrics (port {})", *metrics_listen, http->port());

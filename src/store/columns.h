@@ -15,10 +15,8 @@ inline constexpr const char* k_run_columns =
 inline constexpr const char* k_step_columns =
     "id, run_id, name, tool, args, status, attempts, output, output_artifact_id, error, "
     "started_at, finished_at, tokens_in, tokens_out, latency_ms, prompt_version";
-inline constexpr const char* k_event_columns =
-    "run_id, seq, type, step_id, name, ts, body";
-inline constexpr const char* k_artifact_columns =
-    "id, kind, uri, sha256, size, run_id, created_at";
+inline constexpr const char* k_event_columns = "run_id, seq, type, step_id, name, ts, body";
+inline constexpr const char* k_artifact_columns = "id, kind, uri, sha256, size, run_id, created_at";
 inline constexpr const char* k_llm_call_columns =
     "id, run_id, step_id, role, provider, model, request_hash, request, response, error, status, "
     "latency_ms, tokens_in, tokens_out, created_at";

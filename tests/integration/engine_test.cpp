@@ -1,9 +1,14 @@
-// Whole runs through the engine, its worker pool and the SQLite store, against the scripted
-// fake model server over real HTTP. Every event seen is checked against schemas/events/.
+// Whole runs through the engine, its worker pool and the store, against the scripted fake
+// model server over real HTTP. Every event seen is checked against schemas/events/. Every
+// test runs on each store backend: SQLite (a file in the harness's temp dir) and
+// PostgreSQL (a fresh database on this program's throwaway cluster).
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
+#include <tuple>
 
+#include "conformance/store_backends.h"
 #include "tests_support/engine_harness.h"
 
 namespace grok::testing {
@@ -48,7 +53,26 @@ std::vector<std::string> types_of(const std::vector<json>& events) {
   return out;
 }
 
-TEST(Engine, ThreeStepPlanWithReferenceCompletes) {
+const std::vector<std::string> k_backends = {"sqlite", "postgres"};
+
+// A harness on `backend`: the database URL (empty: the harness's own SQLite file).
+std::string database_for(const std::string& backend) {
+  return backend == "postgres" ? fresh_postgres_database() : "";
+}
+
+// Each test makes its harness through harness(), on the backend of its parameter.
+class Engine : public ::testing::TestWithParam<std::string> {
+ protected:
+  engine_harness& harness(const json& script, const std::function<void(config&)>& tweak = nullptr) {
+    harness_ = std::make_unique<engine_harness>(script, tweak, database_for(GetParam()));
+    return *harness_;
+  }
+
+ private:
+  std::unique_ptr<engine_harness> harness_;
+};
+
+TEST_P(Engine, ThreeStepPlanWithReferenceCompletes) {
   json script = {
       {"rules",
        {rule_for_model(
@@ -62,7 +86,7 @@ TEST(Engine, ThreeStepPlanWithReferenceCompletes) {
         rule_containing("Combine", {{"content", "42 hello"},
                                     {"usage", {{"prompt_tokens", 7}, {"completion_tokens", 2}}}}),
         solver_rule("It is 42, hello.")}}};
-  engine_harness h(script);
+  auto& h = harness(script);
   auto run = h.submit("What is 6*7? Then greet.");
   auto ended = h.wait_until_ended(run.id);
   ASSERT_EQ(ended.status, run_status::completed) << ended.error_message.value_or("");
@@ -112,7 +136,7 @@ TEST(Engine, ThreeStepPlanWithReferenceCompletes) {
   EXPECT_TRUE(plan_request.contains("response_format"));
 }
 
-TEST(Engine, IndependentStepsRunInParallelAndDependentOnesWait) {
+TEST_P(Engine, IndependentStepsRunInParallelAndDependentOnesWait) {
   json script = {
       {"rules",
        {rule_for_model(
@@ -123,7 +147,7 @@ TEST(Engine, IndependentStepsRunInParallelAndDependentOnesWait) {
         rule_containing("slow one", {{"content", "one"}, {"delay_ms", 400}}),
         rule_containing("slow two", {{"content", "two"}, {"delay_ms", 400}}),
         rule_containing("join", {{"content", "both"}}), solver_rule()}}};
-  engine_harness h(script);
+  auto& h = harness(script);
   auto run = h.submit("Two slow things, then join them.");
   ASSERT_EQ(h.wait_until_ended(run.id).status, run_status::completed);
   auto steps = h.steps(run.id);
@@ -137,7 +161,7 @@ TEST(Engine, IndependentStepsRunInParallelAndDependentOnesWait) {
   EXPECT_EQ(h.requests_containing("join one two", "tool-m"), 1);
 }
 
-TEST(Engine, InvalidPlanIsRepairedOnce) {
+TEST_P(Engine, InvalidPlanIsRepairedOnce) {
   json script = {
       {"rules",
        {{{"match", {{"model", "planner-m"}, {"contains", "Task:"}}},
@@ -146,7 +170,7 @@ TEST(Engine, InvalidPlanIsRepairedOnce) {
          {"reply",
           plan_reply({{{"id", "E1"}, {"tool", "calculator"}, {"args", {{"expression", "1+1"}}}}})}},
         solver_rule("2")}}};
-  engine_harness h(script);
+  auto& h = harness(script);
   auto run = h.submit("Add one and one.");
   auto ended = h.wait_until_ended(run.id);
   ASSERT_EQ(ended.status, run_status::completed) << ended.error_message.value_or("");
@@ -163,12 +187,12 @@ struct bad_plan_case {
   json options = json::object();
 };
 
-class EngineBadPlan : public ::testing::TestWithParam<bad_plan_case> {};
+class EngineBadPlan : public ::testing::TestWithParam<std::tuple<std::string, bad_plan_case>> {};
 
 TEST_P(EngineBadPlan, FailsTheRunWithTheReasonAfterOneRepair) {
-  const auto& c = GetParam();
+  const auto& [backend, c] = GetParam();
   json script = {{"rules", {rule_for_model("planner-m", c.reply), solver_rule()}}};
-  engine_harness h(script);
+  engine_harness h(script, nullptr, database_for(backend));
   auto run = h.submit("Do something.", c.options);
   auto ended = h.wait_until_ended(run.id);
   ASSERT_EQ(ended.status, run_status::failed);
@@ -184,48 +208,54 @@ TEST_P(EngineBadPlan, FailsTheRunWithTheReasonAfterOneRepair) {
 
 INSTANTIATE_TEST_SUITE_P(
     Reasons, EngineBadPlan,
-    ::testing::Values(
-        bad_plan_case{
-            "not_json", {{"content", "Sure! Here is my plan: step one..."}}, "not valid JSON"},
-        bad_plan_case{"unknown_tool",
-                      plan_reply({{{"id", "E1"}, {"tool", "rm_rf"}, {"args", json::object()}}}),
-                      "unknown tool 'rm_rf'"},
-        bad_plan_case{
-            "cycle",
-            plan_reply({{{"id", "E1"}, {"tool", "llm"}, {"args", {{"prompt", "use #E2"}}}},
-                        {{"id", "E2"}, {"tool", "llm"}, {"args", {{"prompt", "use #E1"}}}}}),
-            "cycle: E1 -> E2 -> E1"},
-        bad_plan_case{
-            "forward_reference",
-            plan_reply({{{"id", "E1"}, {"tool", "llm"}, {"args", {{"prompt", "use #E2"}}}},
-                        {{"id", "E2"}, {"tool", "calculator"}, {"args", {{"expression", "1"}}}}}),
-            "refers to #E2, a later step"},
-        bad_plan_case{
-            "missing_reference",
-            plan_reply({{{"id", "E1"}, {"tool", "llm"}, {"args", {{"prompt", "use #E7"}}}}}),
-            "#E7, which no step produces"},
-        bad_plan_case{
-            "too_many_steps",
-            plan_reply({{{"id", "E1"}, {"tool", "calculator"}, {"args", {{"expression", "1"}}}},
-                        {{"id", "E2"}, {"tool", "calculator"}, {"args", {{"expression", "2"}}}},
-                        {{"id", "E3"}, {"tool", "calculator"}, {"args", {{"expression", "3"}}}}}),
-            "the plan has 3 steps; the limit is 2",
-            {{"max_steps", 2}}},
-        bad_plan_case{
-            "bad_args",
-            plan_reply({{{"id", "E1"}, {"tool", "calculator"}, {"args", {{"expr", "1"}}}}}),
-            "invalid arguments for calculator"},
-        bad_plan_case{"disallowed_tool",
-                      plan_reply({{{"id", "E1"}, {"tool", "llm"}, {"args", {{"prompt", "x"}}}}}),
-                      "which this run does not allow",
-                      {{"tools", {"calculator"}}}},
-        bad_plan_case{
-            "duplicate_ids",
-            plan_reply({{{"id", "E1"}, {"tool", "calculator"}, {"args", {{"expression", "1"}}}},
-                        {{"id", "E1"}, {"tool", "calculator"}, {"args", {{"expression", "2"}}}}}),
-            "two steps have the id E1"}),
-    [](const ::testing::TestParamInfo<bad_plan_case>& param_info) {
-      return param_info.param.label;
+    ::testing::Combine(
+        ::testing::ValuesIn(k_backends),
+        ::testing::Values(
+            bad_plan_case{
+                "not_json", {{"content", "Sure! Here is my plan: step one..."}}, "not valid JSON"},
+            bad_plan_case{"unknown_tool",
+                          plan_reply({{{"id", "E1"}, {"tool", "rm_rf"}, {"args", json::object()}}}),
+                          "unknown tool 'rm_rf'"},
+            bad_plan_case{
+                "cycle",
+                plan_reply({{{"id", "E1"}, {"tool", "llm"}, {"args", {{"prompt", "use #E2"}}}},
+                            {{"id", "E2"}, {"tool", "llm"}, {"args", {{"prompt", "use #E1"}}}}}),
+                "cycle: E1 -> E2 -> E1"},
+            bad_plan_case{
+                "forward_reference",
+                plan_reply(
+                    {{{"id", "E1"}, {"tool", "llm"}, {"args", {{"prompt", "use #E2"}}}},
+                     {{"id", "E2"}, {"tool", "calculator"}, {"args", {{"expression", "1"}}}}}),
+                "refers to #E2, a later step"},
+            bad_plan_case{
+                "missing_reference",
+                plan_reply({{{"id", "E1"}, {"tool", "llm"}, {"args", {{"prompt", "use #E7"}}}}}),
+                "#E7, which no step produces"},
+            bad_plan_case{
+                "too_many_steps",
+                plan_reply(
+                    {{{"id", "E1"}, {"tool", "calculator"}, {"args", {{"expression", "1"}}}},
+                     {{"id", "E2"}, {"tool", "calculator"}, {"args", {{"expression", "2"}}}},
+                     {{"id", "E3"}, {"tool", "calculator"}, {"args", {{"expression", "3"}}}}}),
+                "the plan has 3 steps; the limit is 2",
+                {{"max_steps", 2}}},
+            bad_plan_case{
+                "bad_args",
+                plan_reply({{{"id", "E1"}, {"tool", "calculator"}, {"args", {{"expr", "1"}}}}}),
+                "invalid arguments for calculator"},
+            bad_plan_case{
+                "disallowed_tool",
+                plan_reply({{{"id", "E1"}, {"tool", "llm"}, {"args", {{"prompt", "x"}}}}}),
+                "which this run does not allow",
+                {{"tools", {"calculator"}}}},
+            bad_plan_case{
+                "duplicate_ids",
+                plan_reply(
+                    {{{"id", "E1"}, {"tool", "calculator"}, {"args", {{"expression", "1"}}}},
+                     {{"id", "E1"}, {"tool", "calculator"}, {"args", {{"expression", "2"}}}}}),
+                "two steps have the id E1"})),
+    [](const ::testing::TestParamInfo<std::tuple<std::string, bad_plan_case>>& param_info) {
+      return std::get<1>(param_info.param).label + "_" + std::get<0>(param_info.param);
     });
 
 json one_step_plan_script(const json& step_reply) {
@@ -236,8 +266,8 @@ json one_step_plan_script(const json& step_reply) {
             rule_containing("the step", step_reply), solver_rule()}}};
 }
 
-TEST(Engine, TokenBudgetEndsTheRun) {
-  engine_harness h(one_step_plan_script({{"content", "x"}}));
+TEST_P(Engine, TokenBudgetEndsTheRun) {
+  auto& h = harness(one_step_plan_script({{"content", "x"}}));
   auto run = h.submit("Anything.", {{"token_budget", 120}});
   auto ended = h.wait_until_ended(run.id);
   ASSERT_EQ(ended.status, run_status::failed);
@@ -248,11 +278,11 @@ TEST(Engine, TokenBudgetEndsTheRun) {
   h.events(run.id);
 }
 
-TEST(Engine, StepTimeoutFailsTheStepAndTheRun) {
+TEST_P(Engine, StepTimeoutFailsTheStepAndTheRun) {
   json hang = {{"content", "never"}};
   json script = one_step_plan_script(hang);
   script["rules"][1]["fault"] = "hang";
-  engine_harness h(script);
+  auto& h = harness(script);
   auto run = h.submit("Anything.", {{"step_timeout_s", 0.3}, {"max_replans", 0}});
   auto ended = h.wait_until_ended(run.id);
   ASSERT_EQ(ended.status, run_status::failed);
@@ -263,10 +293,10 @@ TEST(Engine, StepTimeoutFailsTheStepAndTheRun) {
   h.events(run.id);
 }
 
-TEST(Engine, DeadlineEndsTheRun) {
+TEST_P(Engine, DeadlineEndsTheRun) {
   json script = one_step_plan_script({{"content", "never"}});
   script["rules"][1]["fault"] = "hang";
-  engine_harness h(script);
+  auto& h = harness(script);
   auto run = h.submit("Anything.", {{"deadline_s", 0.8}});
   auto ended = h.wait_until_ended(run.id);
   ASSERT_EQ(ended.status, run_status::failed);
@@ -275,10 +305,10 @@ TEST(Engine, DeadlineEndsTheRun) {
   h.events(run.id);
 }
 
-TEST(Engine, CancelStopsARunningStep) {
+TEST_P(Engine, CancelStopsARunningStep) {
   json script = one_step_plan_script({{"content", "never"}});
   script["rules"][1]["fault"] = "hang";
-  engine_harness h(script);
+  auto& h = harness(script);
   auto run = h.submit("Anything.");
   h.wait_for_event(run.id, "tool.requested");
   ASSERT_TRUE(h.eng->cancel_run(run.id, "changed my mind").has_value());
@@ -305,8 +335,8 @@ json approval_script() {
             solver_rule("done")}}};
 }
 
-TEST(Engine, ApprovalAsIs) {
-  engine_harness h(approval_script());
+TEST_P(Engine, ApprovalAsIs) {
+  auto& h = harness(approval_script());
   auto run = h.submit("Add.", {{"require_approval", true}});
   h.wait_for_event(run.id, "run.awaiting_input");
   EXPECT_EQ((*h.st->get_run(run.id))->status, run_status::awaiting_input);
@@ -323,8 +353,8 @@ TEST(Engine, ApprovalAsIs) {
   EXPECT_EQ((*waiting)["plan"]["steps"][0]["tool"], "calculator");
 }
 
-TEST(Engine, ApprovalWithAnEditedPlan) {
-  engine_harness h(approval_script());
+TEST_P(Engine, ApprovalWithAnEditedPlan) {
+  auto& h = harness(approval_script());
   auto run = h.submit("Add.", {{"require_approval", true}});
   h.wait_for_event(run.id, "run.awaiting_input");
   engine::approval edit;
@@ -339,8 +369,8 @@ TEST(Engine, ApprovalWithAnEditedPlan) {
   }));
 }
 
-TEST(Engine, InvalidEditedPlanIsRefusedAndTheRunKeepsWaiting) {
-  engine_harness h(approval_script());
+TEST_P(Engine, InvalidEditedPlanIsRefusedAndTheRunKeepsWaiting) {
+  auto& h = harness(approval_script());
   auto run = h.submit("Add.", {{"require_approval", true}});
   h.wait_for_event(run.id, "run.awaiting_input");
   engine::approval edit;
@@ -364,7 +394,7 @@ TEST(Engine, InvalidEditedPlanIsRefusedAndTheRunKeepsWaiting) {
   h.events(run.id);
 }
 
-TEST(Engine, FailedStepIsReplanned) {
+TEST_P(Engine, FailedStepIsReplanned) {
   json script = {
       {"rules",
        {{{"match", {{"model", "planner-m"}, {"contains", "previous plan failed"}}},
@@ -377,7 +407,7 @@ TEST(Engine, FailedStepIsReplanned) {
                 {{{"id", "E1"}, {"tool", "calculator"}, {"args", {{"expression", "20+1"}}}},
                  {{"id", "E2"}, {"tool", "calculator"}, {"args", {{"expression", "1/0"}}}}})),
         solver_rule("22")}}};
-  engine_harness h(script);
+  auto& h = harness(script);
   auto run = h.submit("Compute.", {{"max_replans", 1}});
   auto ended = h.wait_until_ended(run.id);
   ASSERT_EQ(ended.status, run_status::completed) << ended.error_message.value_or("");
@@ -391,7 +421,7 @@ TEST(Engine, FailedStepIsReplanned) {
 }
 
 // A step that becomes ready after another failed still runs, and the replan waits for it.
-TEST(Engine, StepsIndependentOfAFailureRunBeforeTheReplan) {
+TEST_P(Engine, StepsIndependentOfAFailureRunBeforeTheReplan) {
   json script = {
       {"rules",
        {{{"match", {{"model", "planner-m"}, {"contains", "previous plan failed"}}},
@@ -405,7 +435,7 @@ TEST(Engine, StepsIndependentOfAFailureRunBeforeTheReplan) {
                  {{"id", "E2"}, {"tool", "calculator"}, {"args", {{"expression", "2+2"}}}},
                  {{"id", "E3"}, {"tool", "calculator"}, {"args", {{"expression", "#E2 * 10"}}}}})),
         solver_rule("41")}}};
-  engine_harness h(script);
+  auto& h = harness(script);
   auto run = h.submit("Compute.", {{"max_replans", 1}});
   auto ended = h.wait_until_ended(run.id);
   ASSERT_EQ(ended.status, run_status::completed) << ended.error_message.value_or("");
@@ -421,7 +451,7 @@ TEST(Engine, StepsIndependentOfAFailureRunBeforeTheReplan) {
 
 // A replan may not give a new step the id of the failed one: that is a plan error, which
 // gets the usual repair call.
-TEST(Engine, ReplanReusingAFailedStepIdIsRepaired) {
+TEST_P(Engine, ReplanReusingAFailedStepIdIsRepaired) {
   json script = {
       {"rules",
        {{{"match", {{"model", "planner-m"}, {"contains", "reuses the id of an earlier step"}}},
@@ -434,7 +464,7 @@ TEST(Engine, ReplanReusingAFailedStepIdIsRepaired) {
                                                  {"tool", "calculator"},
                                                  {"args", {{"expression", "1/0"}}}}})),
         solver_rule("9")}}};
-  engine_harness h(script);
+  auto& h = harness(script);
   auto run = h.submit("Compute.", {{"max_replans", 1}});
   auto ended = h.wait_until_ended(run.id);
   ASSERT_EQ(ended.status, run_status::completed) << ended.error_message.value_or("");
@@ -445,13 +475,13 @@ TEST(Engine, ReplanReusingAFailedStepIdIsRepaired) {
   h.events(run.id);
 }
 
-TEST(Engine, FailedStepWithoutReplansFailsTheRun) {
+TEST_P(Engine, FailedStepWithoutReplansFailsTheRun) {
   json script = {{"rules",
                   {rule_for_model("planner-m", plan_reply({{{"id", "E1"},
                                                             {"tool", "calculator"},
                                                             {"args", {{"expression", "1/0"}}}}})),
                    solver_rule()}}};
-  engine_harness h(script);
+  auto& h = harness(script);
   auto run = h.submit("Divide.", {{"max_replans", 0}});
   auto ended = h.wait_until_ended(run.id);
   ASSERT_EQ(ended.status, run_status::failed);
@@ -461,7 +491,7 @@ TEST(Engine, FailedStepWithoutReplansFailsTheRun) {
   h.events(run.id);
 }
 
-TEST(Engine, RetryableToolFailureIsRetried) {
+TEST_P(Engine, RetryableToolFailureIsRetried) {
   json script = one_step_plan_script({{"content", "fine"}});
   // The first call of the step's model gets a 503 (the client does not retry: max_attempts 1).
   json failing_once = {{"match", {{"model", "tool-m"}, {"contains", "the step"}}},
@@ -469,7 +499,7 @@ TEST(Engine, RetryableToolFailureIsRetried) {
                        {"fault", "status"},
                        {"fault_options", {{"status", 503}}}};
   script["rules"].insert(script["rules"].begin() + 1, failing_once);
-  engine_harness h(script);
+  auto& h = harness(script);
   auto run = h.submit("Anything.");
   auto ended = h.wait_until_ended(run.id);
   ASSERT_EQ(ended.status, run_status::completed) << ended.error_message.value_or("");
@@ -480,8 +510,8 @@ TEST(Engine, RetryableToolFailureIsRetried) {
   EXPECT_EQ(std::count(types.begin(), types.end(), "step.retrying"), 1);
 }
 
-TEST(Engine, UnreachableModelServerFailsFastAndSaysWhatToDo) {
-  engine_harness h(json::object(), [](config& c) {
+TEST_P(Engine, UnreachableModelServerFailsFastAndSaysWhatToDo) {
+  auto& h = harness(json::object(), [](config& c) {
     // A loopback port nothing listens on (the fake server's own, once stopped below).
     c.llm_base_url = "http://127.0.0.1:9/v1";
   });
@@ -493,8 +523,8 @@ TEST(Engine, UnreachableModelServerFailsFastAndSaysWhatToDo) {
   h.events(run.id);
 }
 
-TEST(Engine, RejectsBadRunRequests) {
-  engine_harness h(json::object());
+TEST_P(Engine, RejectsBadRunRequests) {
+  auto& h = harness(json::object());
   engine::create_run_request empty;
   EXPECT_EQ(h.eng->create_run(empty).error().code, errc::invalid_argument);
   engine::create_run_request huge;
@@ -513,6 +543,11 @@ TEST(Engine, RejectsBadRunRequests) {
   }
   EXPECT_EQ(h.eng->cancel_run("run_nope", "").error().code, errc::not_found);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, Engine, ::testing::ValuesIn(k_backends),
+                         [](const ::testing::TestParamInfo<std::string>& param_info) {
+                           return param_info.param;
+                         });
 
 }  // namespace
 }  // namespace grok::testing

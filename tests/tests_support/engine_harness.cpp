@@ -31,8 +31,10 @@ config engine_test_config(const std::string& data_dir, const std::string& base_u
   return c;
 }
 
-engine_harness::engine_harness(const json& script, const std::function<void(config&)>& tweak)
+engine_harness::engine_harness(const json& script, const std::function<void(config&)>& tweak,
+                               const std::string& db_url)
     : fake(script), cfg(engine_test_config(dir.path().string(), fake.base_url())) {
+  if (!db_url.empty()) cfg.db = db_url;
   if (tweak) tweak(cfg);
   auto opened = store::open_store({.url = cfg.effective_db()});
   if (!opened) throw std::runtime_error(opened.error().message);

@@ -1,8 +1,10 @@
-// An engine wired the way `grok serve` wires it (SQLite store in a temp dir, worker pool,
-// model clients over HTTP), talking to the scripted fake model server. For tests that
-// drive whole runs in-process.
+// An engine wired the way `grok serve` wires it (a store, worker pool, model clients over
+// HTTP), talking to the scripted fake model server. For tests that drive whole runs
+// in-process. The store is SQLite in a temp dir unless a database URL is given (a fresh
+// PostgreSQL database: conformance/store_backends.h fresh_postgres_database()).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -25,8 +27,10 @@ config engine_test_config(const std::string& data_dir, const std::string& base_u
 
 class engine_harness {
  public:
+  // `db_url` empty: SQLite in this harness's temp dir. `tweak` runs after db_url is set.
   explicit engine_harness(const nlohmann::json& script,
-                          const std::function<void(config&)>& tweak = nullptr);
+                          const std::function<void(config&)>& tweak = nullptr,
+                          const std::string& db_url = "");
   ~engine_harness();
 
   // Creates a run; fails the test on error.

@@ -32,16 +32,19 @@ std::string grok_server::log_text() const {
   return all.str();
 }
 
-void grok_server::start(int workers) {
+void grok_server::start(int workers) { launch({"--workers", std::to_string(workers)}); }
+
+void grok_server::start_api_only() { launch({"--no-workers"}); }
+
+void grok_server::launch(const std::vector<std::string>& serve_args) {
   // The log goes to a file, not a pipe: a server that logs a lot must never block on a
   // pipe nobody reads. exec keeps the PID grok's own, for signals.
   log_path_ = dir_.file("serve-" + std::to_string(++starts_) + ".log");
   const std::string command = "exec \"$0\" \"$@\" 2>>'" + log_path_ + "'";
-  process_ = std::make_unique<child_process>(
-      std::vector<std::string>{"/bin/sh", "-c", command, program_path("grok"), "--data-dir",
-                               data_dir_, "serve", "--listen", "127.0.0.1:0", "--workers",
-                               std::to_string(workers)},
-      env_);
+  std::vector<std::string> argv{"/bin/sh", "-c",    command,    program_path("grok"), "--data-dir",
+                                data_dir_, "serve", "--listen", "127.0.0.1:0"};
+  argv.insert(argv.end(), serve_args.begin(), serve_args.end());
+  process_ = std::make_unique<child_process>(argv, env_);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   std::string err;
   while ((err = log_text()).find("ready: listening on") == std::string::npos) {

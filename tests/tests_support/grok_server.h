@@ -1,12 +1,18 @@
 // A real `grok serve` process for black-box tests: its own data directory, a free
 // loopback port, keys created with `grok keys create` before it starts, stopped with
 // SIGTERM (then SIGKILL) when destroyed.
+//
+// Scale-out: with GROK_DB=postgres://… in `env`, several of these (and `grok worker`
+// processes, tests_support/grok_worker.h) share one database, each with its own data
+// directory (the audit log locks its directory). Keys then live in that database: create
+// them once, through any one of them, and every process accepts them.
 #pragma once
 
 #include <chrono>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tests_support/process.h"
 #include "tests_support/temp_dir.h"
@@ -26,6 +32,9 @@ class grok_server {
   std::string create_key(const std::string& scope, const std::string& name);
   // Starts the server and waits until it listens. Throws when it does not start.
   void start(int workers = 2);
+  // Starts `grok serve --no-workers`: the HTTP API alone; its runs are executed by
+  // `grok worker` processes on the same database. Waits until it listens.
+  void start_api_only();
   // SIGTERM and wait for the exit code (nullopt on timeout).
   std::optional<int> stop(std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
@@ -41,6 +50,8 @@ class grok_server {
   [[nodiscard]] std::string log_text() const;
 
  private:
+  void launch(const std::vector<std::string>& serve_args);
+
   temp_dir dir_;
   std::map<std::string, std::string> env_;
   std::string data_dir_;

@@ -209,6 +209,15 @@ result<rows> connection::exec(std::string_view sql, const params& p) {
     it = prepared_.emplace(std::move(key), std::move(name)).first;
   }
   const auto& values = p.values();
+  // Text parameters travel as C strings: a NUL byte would silently cut the value short.
+  // PostgreSQL cannot store one in text at all, so it is refused, never truncated.
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (values[i] && values[i]->find('\0') != std::string::npos) {
+      return fail(errc::invalid_argument,
+                  "value " + std::to_string(i + 1) +
+                      " contains a NUL byte, which PostgreSQL cannot store in text");
+    }
+  }
   std::vector<const char*> ptrs;
   std::vector<int> lengths;
   ptrs.reserve(values.size());

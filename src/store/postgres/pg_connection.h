@@ -55,9 +55,7 @@ class params {
     values_.push_back(v);
     return *this;
   }
-  params& add(const std::optional<std::int64_t>& v) {
-    return v ? add(*v) : add(std::nullopt);
-  }
+  params& add(const std::optional<std::int64_t>& v) { return v ? add(*v) : add(std::nullopt); }
   params& add(const std::optional<time_point>& v) { return v ? add(*v) : add(std::nullopt); }
   // A text[] parameter, in array-literal form ({"a","b\"c"}); the statement casts it:
   // `= ANY($n::text[])`. One prepared statement then serves any number of items.

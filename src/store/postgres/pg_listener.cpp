@@ -274,7 +274,8 @@ bool pg_listener::catch_up(std::int64_t since_ms) {
 
 void pg_listener::forget_old_runs() {
   const auto now = steady_ms();
-  const auto keep_ms = std::chrono::duration_cast<std::chrono::milliseconds>(k_forget_after).count();
+  const auto keep_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(k_forget_after).count();
   for (auto it = runs_.begin(); it != runs_.end();) {
     const bool old = it->second.ended && (now - it->second.ended_at_ms >= keep_ms ||
                                           runs_.size() > k_max_remembered_runs);

@@ -70,9 +70,9 @@ class pg_listener {
     std::int64_t ended_at_ms = 0;
   };
   std::unordered_map<std::string, run_progress> runs_;  // listener thread only
-  bool seeded_ = false;                                  // listener thread only
-  bool catch_up_needed_ = false;                         // listener thread only
-  std::int64_t disconnected_at_ms_ = 0;                  // listener thread only
+  bool seeded_ = false;                                 // listener thread only
+  bool catch_up_needed_ = false;                        // listener thread only
+  std::int64_t disconnected_at_ms_ = 0;                 // listener thread only
 };
 
 }  // namespace grok::store::postgres

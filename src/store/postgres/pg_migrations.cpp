@@ -10,9 +10,11 @@ namespace {
 // Any fixed number: the key of the advisory lock migrations take.
 constexpr std::int64_t k_migration_lock = 0x67726f6b6d6967;  // "grokmig"
 
+// Ids sort as bytes (COLLATE "C"), as on SQLite, whatever the database's default
+// collation: list cursors ("ids smaller than this") and orders depend on it.
 constexpr std::string_view k_initial_schema = R"sql(
 CREATE TABLE runs (
-  id              TEXT PRIMARY KEY,
+  id              TEXT COLLATE "C" PRIMARY KEY,
   status          TEXT NOT NULL CHECK (status IN
                     ('queued','running','awaiting_input','completed','failed','cancelled')),
   input           TEXT NOT NULL,
@@ -39,20 +41,20 @@ CREATE UNIQUE INDEX runs_idempotency ON runs (owner_key_id, idempotency_key)
   WHERE idempotency_key IS NOT NULL;
 
 CREATE TABLE artifacts (
-  id         TEXT PRIMARY KEY,
+  id         TEXT COLLATE "C" PRIMARY KEY,
   kind       TEXT NOT NULL,
   uri        TEXT NOT NULL,
   sha256     TEXT NOT NULL,
   size       BIGINT NOT NULL,
-  run_id     TEXT REFERENCES runs (id) ON DELETE CASCADE,
+  run_id     TEXT COLLATE "C" REFERENCES runs (id) ON DELETE CASCADE,
   created_at BIGINT NOT NULL
 );
 CREATE INDEX artifacts_sha256 ON artifacts (sha256);
 CREATE INDEX artifacts_run ON artifacts (run_id);
 
 CREATE TABLE steps (
-  id                 TEXT PRIMARY KEY,
-  run_id             TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  id                 TEXT COLLATE "C" PRIMARY KEY,
+  run_id             TEXT COLLATE "C" NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
   name               TEXT NOT NULL,
   tool               TEXT,
   args               TEXT NOT NULL DEFAULT '{}',
@@ -71,7 +73,7 @@ CREATE TABLE steps (
 CREATE INDEX steps_run ON steps (run_id, id);
 
 CREATE TABLE events (
-  run_id  TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  run_id  TEXT COLLATE "C" NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
   seq     BIGINT NOT NULL,
   type    TEXT NOT NULL,
   step_id TEXT,
@@ -104,7 +106,7 @@ CREATE INDEX queue_state_topic ON queue (state, topic);
 CREATE UNIQUE INDEX queue_dedupe ON queue (topic, dedupe_key) WHERE dedupe_key IS NOT NULL;
 
 CREATE TABLE api_keys (
-  id           TEXT PRIMARY KEY,
+  id           TEXT COLLATE "C" PRIMARY KEY,
   name         TEXT NOT NULL,
   scope        TEXT NOT NULL CHECK (scope IN ('runs','admin')),
   prefix       TEXT NOT NULL,
@@ -115,8 +117,8 @@ CREATE TABLE api_keys (
 );
 
 CREATE TABLE llm_calls (
-  id           TEXT PRIMARY KEY,
-  run_id       TEXT REFERENCES runs (id) ON DELETE CASCADE,
+  id           TEXT COLLATE "C" PRIMARY KEY,
+  run_id       TEXT COLLATE "C" REFERENCES runs (id) ON DELETE CASCADE,
   step_id      TEXT,
   role         TEXT NOT NULL,
   provider     TEXT NOT NULL,
@@ -204,8 +206,7 @@ result<bool> apply_one(connection& conn, const migration& m) {
     (void)conn.exec_script("ROLLBACK");
     return tl::unexpected(std::move(e));
   };
-  if (auto r = conn.exec("SELECT pg_advisory_xact_lock($1)", params().add(k_migration_lock));
-      !r) {
+  if (auto r = conn.exec("SELECT pg_advisory_xact_lock($1)", params().add(k_migration_lock)); !r) {
     return rollback_with(r.error());
   }
   if (auto r = conn.exec_script(
@@ -227,12 +228,10 @@ result<bool> apply_one(connection& conn, const migration& m) {
                 ") failed: " + e.message;
     return rollback_with(std::move(e));
   }
-  if (auto r = conn.exec("INSERT INTO schema_migrations (version, name, applied_at) "
-                         "VALUES ($1, $2, $3)",
-                         params()
-                             .add(m.version)
-                             .add(m.name)
-                             .add(to_unix_ms(system_clock::instance().now())));
+  if (auto r = conn.exec(
+          "INSERT INTO schema_migrations (version, name, applied_at) "
+          "VALUES ($1, $2, $3)",
+          params().add(m.version).add(m.name).add(to_unix_ms(system_clock::instance().now())));
       !r) {
     return rollback_with(r.error());
   }

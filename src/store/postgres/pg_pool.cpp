@@ -35,8 +35,7 @@ result<pool::handle> pool::acquire() {
     if (open_ < options_.max_connections) {
       const auto now = std::chrono::steady_clock::now();
       if (now < next_connect_) {
-        const auto wait =
-            std::chrono::duration_cast<millis>(next_connect_ - now).count();
+        const auto wait = std::chrono::duration_cast<millis>(next_connect_ - now).count();
         return fail(errc::unavailable,
                     "PostgreSQL is unreachable; reconnecting in " + std::to_string(wait) + " ms",
                     /*retryable=*/true);

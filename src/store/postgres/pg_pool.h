@@ -39,7 +39,8 @@ class pool {
   // A connection on loan; goes back to the pool (or is closed, when broken) on destruction.
   class handle {
    public:
-    handle(pool& owner, std::unique_ptr<connection> conn) : owner_(&owner), conn_(std::move(conn)) {}
+    handle(pool& owner, std::unique_ptr<connection> conn)
+        : owner_(&owner), conn_(std::move(conn)) {}
     handle(handle&&) noexcept = default;
     handle& operator=(handle&&) = delete;
     handle(const handle&) = delete;
@@ -71,9 +72,9 @@ class pool {
   pool_options options_;
   mutable std::mutex mutex_;
   std::condition_variable returned_;
-  std::vector<std::unique_ptr<connection>> idle_;  // guarded by mutex_
-  std::size_t open_ = 0;                           // guarded by mutex_ (idle + on loan)
-  bool reachable_ = true;                          // guarded by mutex_
+  std::vector<std::unique_ptr<connection>> idle_;         // guarded by mutex_
+  std::size_t open_ = 0;                                  // guarded by mutex_ (idle + on loan)
+  bool reachable_ = true;                                 // guarded by mutex_
   std::chrono::steady_clock::time_point next_connect_{};  // guarded by mutex_
   millis backoff_{0};                                     // guarded by mutex_
 };

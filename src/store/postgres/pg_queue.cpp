@@ -140,8 +140,8 @@ error pg_transaction::lease_lost(const lease& held, std::string_view op) {
   if (r->empty()) return {errc::not_found, "no job " + std::to_string(held.id), false};
   return {errc::conflict,
           std::string("cannot ") + std::string(op) + " job " + std::to_string(held.id) +
-              ": worker " + held.worker_id + " no longer holds its lease (state " +
-              r->text(0, 0) + ", lease " + std::to_string(r->int64(0, 2)) + ")",
+              ": worker " + held.worker_id + " no longer holds its lease (state " + r->text(0, 0) +
+              ", lease " + std::to_string(r->int64(0, 2)) + ")",
           false};
 }
 

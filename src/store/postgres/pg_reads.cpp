@@ -22,12 +22,11 @@ auto read_all(std::string sql, params p, Read read) {
 // Runs one query and reads its first row, if any, with `read`.
 template <class T, class Read>
 auto read_first(std::string sql, params p, Read read) {
-  return
-      [sql = std::move(sql), p = std::move(p), read](connection& c) -> result<std::optional<T>> {
-        auto r = c.exec(sql, p);
-        if (!r) return tl::unexpected(r.error());
-        return first<T>(*r, read);
-      };
+  return [sql = std::move(sql), p = std::move(p), read](connection& c) -> result<std::optional<T>> {
+    auto r = c.exec(sql, p);
+    if (!r) return tl::unexpected(r.error());
+    return first<T>(*r, read);
+  };
 }
 
 std::string select(const char* columns, const char* rest) {
@@ -37,9 +36,8 @@ std::string select(const char* columns, const char* rest) {
 }  // namespace
 
 result<std::optional<job>> pg_store::get_job(job_id id) {
-  return with_connection<std::optional<job>>(
-      read_first<job>(select(k_job_columns, " FROM queue WHERE id = $1"), params().add(id),
-                      read_job));
+  return with_connection<std::optional<job>>(read_first<job>(
+      select(k_job_columns, " FROM queue WHERE id = $1"), params().add(id), read_job));
 }
 
 result<std::vector<job>> pg_store::list_jobs(const job_page_request& req) {
@@ -50,11 +48,11 @@ result<std::vector<job>> pg_store::list_jobs(const job_page_request& req) {
     p.add(std::nullopt);
   }
   p.add(req.after).add(clamp_limit(req.limit, 1000));
-  return with_connection<std::vector<job>>(read_all<job>(
-      select(k_job_columns,
-             " FROM queue WHERE ($1::text IS NULL OR state = $1::text) AND id > $2 "
-             "ORDER BY id LIMIT $3"),
-      std::move(p), read_job));
+  return with_connection<std::vector<job>>(
+      read_all<job>(select(k_job_columns,
+                           " FROM queue WHERE ($1::text IS NULL OR state = $1::text) AND id > $2 "
+                           "ORDER BY id LIMIT $3"),
+                    std::move(p), read_job));
 }
 
 result<queue_stats> pg_store::get_queue_stats() {
@@ -119,17 +117,17 @@ result<std::vector<run_record>> pg_store::list_runs(const run_page_request& req)
 result<std::optional<run_record>> pg_store::find_run_by_idempotency_key(
     std::string_view owner_key_id, std::string_view key) {
   // The conditions match the partial index runs_idempotency, so the lookup uses it.
-  return with_connection<std::optional<run_record>>(read_first<run_record>(
-      select(k_run_columns,
-             " FROM runs WHERE owner_key_id = $1 AND idempotency_key = $2 "
-             "AND idempotency_key IS NOT NULL"),
-      params().add(owner_key_id).add(key), read_run));
+  return with_connection<std::optional<run_record>>(
+      read_first<run_record>(select(k_run_columns,
+                                    " FROM runs WHERE owner_key_id = $1 AND idempotency_key = $2 "
+                                    "AND idempotency_key IS NOT NULL"),
+                             params().add(owner_key_id).add(key), read_run));
 }
 
 result<std::vector<step_record>> pg_store::list_steps(std::string_view run_id) {
-  return with_connection<std::vector<step_record>>(read_all<step_record>(
-      select(k_step_columns, " FROM steps WHERE run_id = $1 ORDER BY id"), params().add(run_id),
-      read_step));
+  return with_connection<std::vector<step_record>>(
+      read_all<step_record>(select(k_step_columns, " FROM steps WHERE run_id = $1 ORDER BY id"),
+                            params().add(run_id), read_step));
 }
 
 result<std::vector<event_record>> pg_store::events_after(std::string_view run_id,
@@ -140,9 +138,9 @@ result<std::vector<event_record>> pg_store::events_after(std::string_view run_id
 }
 
 result<std::optional<artifact_record>> pg_store::get_artifact(std::string_view id) {
-  return with_connection<std::optional<artifact_record>>(read_first<artifact_record>(
-      select(k_artifact_columns, " FROM artifacts WHERE id = $1"), params().add(id),
-      read_artifact));
+  return with_connection<std::optional<artifact_record>>(
+      read_first<artifact_record>(select(k_artifact_columns, " FROM artifacts WHERE id = $1"),
+                                  params().add(id), read_artifact));
 }
 
 result<std::optional<llm_call_record>> pg_store::find_llm_call(

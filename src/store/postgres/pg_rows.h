@@ -3,13 +3,12 @@
 #pragma once
 
 #include "store/api_key_types.h"
+#include "store/columns.h"
 #include "store/postgres/pg_connection.h"
 #include "store/queue_types.h"
 #include "store/run_types.h"
-#include "store/columns.h"
 
 namespace grok::store::postgres {
-
 
 job read_job(const rows& r, int row);
 run_record read_run(const rows& r, int row);

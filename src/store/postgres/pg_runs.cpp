@@ -137,7 +137,8 @@ result<void> pg_transaction::upsert_step(const step_record& step) {
           .add(step.latency_ms)
           .add(step.prompt_version));
   if (!r) return tl::unexpected(r.error());
-  if (r->affected() == 0) return fail(errc::conflict, "step " + step.id + " belongs to another run");
+  if (r->affected() == 0)
+    return fail(errc::conflict, "step " + step.id + " belongs to another run");
   return {};
 }
 
@@ -192,9 +193,9 @@ result<std::vector<step_record>> pg_transaction::list_steps(std::string_view run
   auto exists = lock_run(run_id);
   if (!exists) return tl::unexpected(exists.error());
   if (!*exists) return std::vector<step_record>{};
-  auto r = conn_.exec(std::string("SELECT ") + k_step_columns +
-                          " FROM steps WHERE run_id = $1 ORDER BY id",
-                      params().add(run_id));
+  auto r = conn_.exec(
+      std::string("SELECT ") + k_step_columns + " FROM steps WHERE run_id = $1 ORDER BY id",
+      params().add(run_id));
   if (!r) return tl::unexpected(r.error());
   return collect<step_record>(*r, read_step);
 }

@@ -76,10 +76,10 @@ result<void> pg_store::transact(const std::function<result<void>(transaction&)>&
       }
       for (const auto& [run_id, range] : tx.appended()) {
         if (!outcome) break;
-        outcome = conn.exec("SELECT pg_notify('grok_events', $1)",
-                            params().add(pg_listener::events_payload(run_id, range.first,
-                                                                     range.last)))
-                      .map([](rows&&) {});
+        outcome =
+            conn.exec("SELECT pg_notify('grok_events', $1)",
+                      params().add(pg_listener::events_payload(run_id, range.first, range.last)))
+                .map([](rows&&) {});
       }
     }
     if (!outcome) {

@@ -1,4 +1,5 @@
-// Row readers (for the column lists of store/columns.h) shared by the SQLite store's read and write paths.
+// Row readers (for the column lists of store/columns.h) shared by the SQLite store's read and write
+// paths.
 #pragma once
 
 #include "store/api_key_types.h"

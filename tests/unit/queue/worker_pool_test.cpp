@@ -8,7 +8,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "store/open_store.h"
+#include "conformance/store_backends.h"
 #include "tests_support/temp_dir.h"
 
 namespace grok::queue {
@@ -42,12 +42,12 @@ class call_counter {
   int count_ = 0;
 };
 
-class worker_pool_test : public ::testing::Test {
+// Every test runs on each store backend (SQLite, PostgreSQL), on the system clock.
+class worker_pool_test : public ::testing::TestWithParam<grok::testing::store_backend> {
  protected:
   void SetUp() override {
-    auto opened = store::open_store({.url = dir_.file("grok.db")});
-    ASSERT_TRUE(opened) << describe(opened.error());
-    store_ = std::move(*opened);
+    store_ = GetParam().open(dir_, system_clock::instance());
+    ASSERT_TRUE(store_);
   }
   worker_pool_options options(int workers = 2) {
     worker_pool_options o;
@@ -64,7 +64,7 @@ class worker_pool_test : public ::testing::Test {
   std::unique_ptr<store::store> store_;
 };
 
-TEST_F(worker_pool_test, processes_every_job_once_and_acks_it) {
+TEST_P(worker_pool_test, processes_every_job_once_and_acks_it) {
   std::mutex seen_mutex;
   std::multiset<std::string> seen;
   call_counter calls;
@@ -89,7 +89,7 @@ TEST_F(worker_pool_test, processes_every_job_once_and_acks_it) {
   EXPECT_EQ(done->size(), 50U);
 }
 
-TEST_F(worker_pool_test, idle_worker_wakes_on_enqueue_without_polling) {
+TEST_P(worker_pool_test, idle_worker_wakes_on_enqueue_without_polling) {
   call_counter calls;
   worker_pool pool(*store_, options(1));
   pool.register_handler("t", [&](const job_context&) {
@@ -103,7 +103,7 @@ TEST_F(worker_pool_test, idle_worker_wakes_on_enqueue_without_polling) {
   }
 }
 
-TEST_F(worker_pool_test, delayed_job_runs_when_it_falls_due) {
+TEST_P(worker_pool_test, delayed_job_runs_when_it_falls_due) {
   call_counter calls;
   worker_pool pool(*store_, options(1));
   pool.register_handler("t", [&](const job_context&) {
@@ -115,7 +115,7 @@ TEST_F(worker_pool_test, delayed_job_runs_when_it_falls_due) {
   EXPECT_TRUE(calls.wait_for(1));
 }
 
-TEST_F(worker_pool_test, failing_job_is_retried_then_dead_lettered) {
+TEST_P(worker_pool_test, failing_job_is_retried_then_dead_lettered) {
   call_counter calls;
   worker_pool pool(*store_, options(2));
   pool.register_handler("flaky", [&](const job_context& ctx) {
@@ -135,7 +135,7 @@ TEST_F(worker_pool_test, failing_job_is_retried_then_dead_lettered) {
   EXPECT_EQ(pool.counters().dead_lettered, 1U);
 }
 
-TEST_F(worker_pool_test, permanent_failure_and_exceptions) {
+TEST_P(worker_pool_test, permanent_failure_and_exceptions) {
   call_counter calls;
   worker_pool pool(*store_, options(1));
   pool.register_handler("bad", [&](const job_context&) {
@@ -159,7 +159,7 @@ TEST_F(worker_pool_test, permanent_failure_and_exceptions) {
   EXPECT_NE(t->last_error->find("kaboom"), std::string::npos);
 }
 
-TEST_F(worker_pool_test, retry_after_overrides_the_backoff) {
+TEST_P(worker_pool_test, retry_after_overrides_the_backoff) {
   call_counter calls;
   worker_pool pool(*store_, options(1));
   pool.register_handler("t", [&](const job_context&) {
@@ -175,7 +175,7 @@ TEST_F(worker_pool_test, retry_after_overrides_the_backoff) {
   EXPECT_GE(j->visible_after, store_->store_clock().now() + 59min);
 }
 
-TEST_F(worker_pool_test, stop_drains_jobs_in_flight) {
+TEST_P(worker_pool_test, stop_drains_jobs_in_flight) {
   call_counter started;
   worker_pool pool(*store_, options(1));
   pool.register_handler("slow", [&](const job_context& ctx) {
@@ -195,7 +195,7 @@ TEST_F(worker_pool_test, stop_drains_jobs_in_flight) {
   EXPECT_EQ(state_of(id->id), store::job_state::done);
 }
 
-TEST_F(worker_pool_test, handler_can_extend_its_lease) {
+TEST_P(worker_pool_test, handler_can_extend_its_lease) {
   call_counter calls;
   worker_pool_options o = options(1);
   o.lease = 5s;
@@ -218,7 +218,7 @@ TEST_F(worker_pool_test, handler_can_extend_its_lease) {
 
 // A handler that outlives its lease keeps the job: the pool extends the lease while it
 // runs, so a second pool on the same store never claims the job meanwhile.
-TEST_F(worker_pool_test, leases_of_running_handlers_are_kept_alive) {
+TEST_P(worker_pool_test, leases_of_running_handlers_are_kept_alive) {
   worker_pool_options o = options(1);
   o.lease = 150ms;
   std::mutex mutex;
@@ -274,7 +274,7 @@ TEST_F(worker_pool_test, leases_of_running_handlers_are_kept_alive) {
   EXPECT_EQ(state_of(job->id), store::job_state::done);
 }
 
-TEST_F(worker_pool_test, pool_without_handlers_starts_and_stops) {
+TEST_P(worker_pool_test, pool_without_handlers_starts_and_stops) {
   worker_pool pool(*store_, options(2));
   pool.start();
   EXPECT_TRUE(pool.running());
@@ -282,6 +282,10 @@ TEST_F(worker_pool_test, pool_without_handlers_starts_and_stops) {
   EXPECT_FALSE(pool.running());
   pool.stop();  // idempotent
 }
+
+INSTANTIATE_TEST_SUITE_P(backends, worker_pool_test,
+                         ::testing::ValuesIn(grok::testing::all_store_backends()),
+                         grok::testing::backend_name);
 
 }  // namespace
 }  // namespace grok::queue

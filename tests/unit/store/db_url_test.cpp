@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "store/open_store.h"
+#include "tests_support/process.h"
 
 namespace grok::store {
 namespace {
@@ -24,9 +25,38 @@ TEST(db_url, postgres_is_recognised) {
   auto p = parse_db_url("postgres://u@127.0.0.1/grok");
   ASSERT_TRUE(p);
   EXPECT_EQ(p->kind, parsed_db_url::backend::postgres);
-  auto opened = open_store({.url = "postgresql://127.0.0.1/grok"});
+  // Nothing listens on a port just found free: a clear, retryable "cannot connect".
+  const auto port = std::to_string(testing::pick_free_port());
+  auto opened = open_store({.url = "postgresql://127.0.0.1:" + port + "/grok"});
   ASSERT_FALSE(opened);
-  EXPECT_EQ(opened.error().code, errc::unsupported);
+  EXPECT_EQ(opened.error().code, errc::unavailable);
+  EXPECT_TRUE(opened.error().retryable);
+  EXPECT_NE(opened.error().message.find("cannot connect to PostgreSQL"), std::string::npos);
+}
+
+TEST(db_url, malformed_postgres_urls_are_invalid_arguments) {
+  for (const char* url :
+       {"postgres://127.0.0.1/grok?no_such_option=1", "postgresql://127.0.0.1:notaport/grok"}) {
+    auto opened = open_store({.url = url});
+    ASSERT_FALSE(opened) << url;
+    EXPECT_TRUE(opened.error().code == errc::invalid_argument ||
+                opened.error().code == errc::unavailable)
+        << url << ": " << describe(opened.error());
+  }
+  auto bad = open_store({.url = "postgres://127.0.0.1/grok?no_such_option=1"});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, errc::invalid_argument) << describe(bad.error());
+}
+
+TEST(db_url, passwords_are_hidden_in_messages) {
+  EXPECT_EQ(redact_db_url("postgres://grok:s3cret@db:5432/grok"),
+            "postgres://grok:***@db:5432/grok");
+  EXPECT_EQ(redact_db_url("postgres://grok@db/grok"), "postgres://grok@db/grok");
+  EXPECT_EQ(redact_db_url("sqlite://./grok.db"), "sqlite://./grok.db");
+  const auto port = std::to_string(testing::pick_free_port());
+  auto opened = open_store({.url = "postgres://grok:s3cret@127.0.0.1:" + port + "/grok"});
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().message.find("s3cret"), std::string::npos) << opened.error().message;
 }
 
 TEST(db_url, bad_urls_get_clear_errors) {

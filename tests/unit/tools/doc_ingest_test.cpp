@@ -1,5 +1,5 @@
 // Reading documents for doc_search: chunking, text extraction, the files read_document
-// refuses, and ingest_paths over a directory against the real SQLite store.
+// refuses, and ingest_paths over a directory against the real stores (SQLite, PostgreSQL).
 #include "tools/doc_ingest.h"
 
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 #include <fstream>
 #include <random>
 
-#include "store/open_store.h"
+#include "conformance/store_backends.h"
 #include "tests_support/temp_dir.h"
 
 namespace grok::tools {
@@ -436,12 +436,11 @@ TEST_F(read_document_test, a_missing_file_is_not_found) {
 
 // --- ingest_paths ---
 
-class ingest_paths_test : public ::testing::Test {
+class ingest_paths_test : public ::testing::TestWithParam<grok::testing::store_backend> {
  protected:
   void SetUp() override {
-    auto st = store::open_store({.url = dir_.file("grok.db")});
-    ASSERT_TRUE(st) << describe(st.error());
-    store_ = std::move(*st);
+    store_ = GetParam().open(dir_, system_clock::instance());
+    ASSERT_TRUE(store_);
     corpus_ = dir_.path() / "corpus";
     write_file(corpus_ / "a.md", "# Alpha\n\nThe aardvark eats ants at night.\n");
     write_file(corpus_ / "b.txt", "Bees make honey from the nectar of flowers.\n");
@@ -474,7 +473,7 @@ class ingest_paths_test : public ::testing::Test {
   std::vector<file_report> reports_;
 };
 
-TEST_F(ingest_paths_test, adds_then_leaves_unchanged_then_replaces) {
+TEST_P(ingest_paths_test, adds_then_leaves_unchanged_then_replaces) {
   auto totals = ingest({corpus_.string()});
   EXPECT_EQ(totals.added, 3);
   EXPECT_EQ(totals.skipped, 1);
@@ -523,7 +522,7 @@ TEST_F(ingest_paths_test, adds_then_leaves_unchanged_then_replaces) {
   EXPECT_EQ((*listed)[1].chunks, reports_[0].chunks);
 }
 
-TEST_F(ingest_paths_test, the_same_file_by_another_path_is_one_document) {
+TEST_P(ingest_paths_test, the_same_file_by_another_path_is_one_document) {
   ASSERT_EQ(ingest({(corpus_ / "a.md").string()}).added, 1);
   const auto relative = fs::relative(corpus_ / "sub/../a.md", fs::current_path()).string();
   const auto totals = ingest({relative});
@@ -531,7 +530,7 @@ TEST_F(ingest_paths_test, the_same_file_by_another_path_is_one_document) {
   EXPECT_EQ(reports_[0].path, relative);
 }
 
-TEST_F(ingest_paths_test, missing_paths_fail_and_the_rest_go_on) {
+TEST_P(ingest_paths_test, missing_paths_fail_and_the_rest_go_on) {
   const auto missing = (dir_.path() / "nope").string();
   const auto totals = ingest({missing, (corpus_ / "b.txt").string()});
   EXPECT_EQ(totals.failed, 1);
@@ -542,13 +541,13 @@ TEST_F(ingest_paths_test, missing_paths_fail_and_the_rest_go_on) {
   EXPECT_FALSE(reports_[0].detail.empty());
 }
 
-TEST_F(ingest_paths_test, a_named_unsupported_file_is_skipped) {
+TEST_P(ingest_paths_test, a_named_unsupported_file_is_skipped) {
   const auto totals = ingest({(corpus_ / "sub/d.png").string()});
   EXPECT_EQ(totals.skipped, 1);
   EXPECT_EQ(totals.failed, 0);
 }
 
-TEST_F(ingest_paths_test, links_to_directories_are_not_followed_in_a_walk) {
+TEST_P(ingest_paths_test, links_to_directories_are_not_followed_in_a_walk) {
   fs::create_directory_symlink(corpus_ / "sub", corpus_ / "zz-link");
   fs::create_directory_symlink(corpus_, corpus_ / "sub/loop");
   const auto totals = ingest({corpus_.string()});
@@ -556,12 +555,16 @@ TEST_F(ingest_paths_test, links_to_directories_are_not_followed_in_a_walk) {
   EXPECT_EQ(reports_.size(), 4U);
 }
 
-TEST_F(ingest_paths_test, hidden_files_named_directly_are_ingested) {
+TEST_P(ingest_paths_test, hidden_files_named_directly_are_ingested) {
   // Only the walk passes over hidden entries; a path given by name is what the user asked.
   const auto totals = ingest({(corpus_ / ".hidden.md").string()});
   EXPECT_EQ(totals.added, 1);
   EXPECT_EQ(sources_for("dotfile"), std::vector<std::string>{".hidden.md"});
 }
+
+INSTANTIATE_TEST_SUITE_P(backends, ingest_paths_test,
+                         ::testing::ValuesIn(grok::testing::all_store_backends()),
+                         grok::testing::backend_name);
 
 }  // namespace
 }  // namespace grok::tools
