@@ -3,21 +3,16 @@
 // Same limits, validation, outcomes and query semantics as SQLite
 // (store/sqlite/sqlite_documents.cpp); only the ranking function differs (ts_rank with the
 // title weighted above the body, where SQLite has bm25()).
-#include <set>
+
 #include <string>
 
-#include "core/utf8.h"
 #include "store/postgres/pg_store.h"
 #include "store/postgres/pg_transaction.h"
+#include "store/search_words.h"
 
 namespace grok::store::postgres {
 namespace {
 
-// A query is cut to its first distinct words: beyond a few dozen, more words only make
-// every chunk match and the search slow (a model may paste a whole paragraph).
-constexpr std::size_t k_max_query_terms = 64;
-// Longer "words" are pasted hashes or base64, never useful as search terms.
-constexpr std::size_t k_max_term_bytes = 128;
 constexpr std::size_t k_fallback_snippet_bytes = 200;
 // Chunks go to the database in batches of at most this many, or this many bytes: one
 // statement per chunk would be thousands of round trips for a large file.
@@ -37,75 +32,14 @@ constexpr const char* k_headline_options =
     "StartSel=\"\xEE\x80\x80\", StopSel=\"\xEE\x80\x81\", MaxWords=24, MinWords=12, "
     "MaxFragments=1";
 
-// Text every backend can store: well-formed UTF-8 without NUL (PostgreSQL's text refuses
-// both; SQLite refuses them too).
-bool is_storable_text(std::string_view text) {
-  char32_t cp = 0;
-  for (std::size_t i = 0; i < text.size();) {
-    const auto len = decode_utf8(text, i, cp);
-    if (len == 0 || cp == 0) return false;
-    i += len;
-  }
-  return true;
-}
-
-// Letters and digits as far as splitting a query goes: SQLite's rule, and the migration
-// splits indexed text on the same separators before PostgreSQL's parser sees it, so a word
-// of the query is a word of the index.
-bool is_word_code_point(char32_t cp) {
-  if (cp < 0x80) {
-    return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
-  }
-  if (cp < 0xC0 || cp == 0xD7 || cp == 0xF7) return false;  // Latin-1 punctuation, × and ÷
-  if (cp >= 0x2000 && cp <= 0x2BFF) return false;           // punctuation, arrows, maths, shapes
-  if (cp >= 0x3000 && cp <= 0x303F) return false;           // CJK punctuation
-  if (cp >= 0xFE00 && cp <= 0xFE0F) return false;           // variation selectors
-  if (cp >= 0xFF00 && cp <= 0xFF0F) return false;           // full-width punctuation
-  return cp != 0xFEFF && cp != 0xFFFD;
-}
-
-std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-// The words of the user's free text, space-separated: at most k_max_query_terms distinct
-// ones (case-insensitively), none longer than k_max_term_bytes. Everything else (search
-// syntax, punctuation, invalid UTF-8, NUL) only separates words, so what reaches
+// The words of the user's free text (store/search_words.h), space-separated: what reaches
 // PostgreSQL is letters, digits and spaces. Empty when the text has no words.
 std::string query_words(std::string_view text) {
   std::string out;
-  std::size_t terms = 0;
-  std::set<std::string, std::less<>> seen;
-  std::string word;
-  const auto flush = [&] {
-    if (!word.empty() && word.size() <= k_max_term_bytes && terms < k_max_query_terms &&
-        seen.insert(ascii_lower(word)).second) {
-      if (!out.empty()) out += ' ';
-      out += word;
-      ++terms;
-    }
-    word.clear();
-  };
-  char32_t cp = 0;
-  for (std::size_t i = 0; i < text.size() && terms < k_max_query_terms;) {
-    const auto len = decode_utf8(text, i, cp);
-    if (len == 0) {  // invalid UTF-8 separates words and is dropped
-      flush();
-      ++i;
-      continue;
-    }
-    if (is_word_code_point(cp)) {
-      word.append(text.substr(i, len));
-    } else {
-      flush();
-    }
-    i += len;
+  for (const auto& word : search_words(text)) {
+    if (!out.empty()) out += ' ';
+    out += word;
   }
-  flush();
   return out;
 }
 
@@ -152,43 +86,6 @@ std::string finish_snippet(std::string_view marked, const std::string& content) 
   if (at > 0) out.insert(0, "…");
   if (at + plain.size() < content.size()) out += "…";
   return out;
-}
-
-result<void> check_document(const document_input& doc) {
-  if (doc.source.empty() || doc.source.size() > k_max_document_source_bytes) {
-    return fail(errc::invalid_argument, "a document source must be 1 to 4096 bytes");
-  }
-  if (doc.sha256.empty() || doc.sha256.size() > k_max_document_sha256_bytes) {
-    return fail(errc::invalid_argument, "a document needs a sha256 of at most 128 characters");
-  }
-  if (doc.title.size() > k_max_document_title_bytes) {
-    return fail(errc::invalid_argument, "a document title must be at most 1024 bytes");
-  }
-  if (doc.content.size() > k_max_document_bytes) {
-    return fail(errc::invalid_argument, "a document must be at most 64 MiB of text");
-  }
-  if (!is_storable_text(doc.source) || !is_storable_text(doc.title) ||
-      !is_storable_text(doc.content) || !is_storable_text(doc.sha256)) {
-    return fail(errc::invalid_argument,
-                "document " + doc.source + ": text must be UTF-8 without NUL bytes");
-  }
-  std::size_t total = 0;
-  for (const auto& chunk : doc.chunks) {
-    if (chunk.empty() || chunk.size() > k_max_document_chunk_bytes) {
-      return fail(errc::invalid_argument,
-                  "document " + doc.source + ": every chunk must be 1 byte to 1 MiB of text");
-    }
-    if (!is_storable_text(chunk)) {
-      return fail(errc::invalid_argument,
-                  "document " + doc.source + ": chunks must be UTF-8 without NUL bytes");
-    }
-    total += chunk.size();
-  }
-  if (total > k_max_document_bytes) {
-    return fail(errc::invalid_argument,
-                "document " + doc.source + ": its chunks add up to more than 64 MiB");
-  }
-  return {};
 }
 
 // Inserts the chunks of document `id`, in order from ord 0, a batch per statement.

@@ -13,17 +13,10 @@
 #include <string>
 
 #include "store/postgres/pg_connection.h"
+#include "store/queue_checks.h"
 #include "store/store.h"
 
 namespace grok::store::postgres {
-
-// Size limits, identical to SQLite's (store/sqlite/sqlite_transaction.h).
-inline constexpr std::size_t k_max_topic_bytes = 200;
-inline constexpr std::size_t k_max_payload_bytes = std::size_t{8} * 1024 * 1024;
-inline constexpr std::size_t k_max_dedupe_key_bytes = 512;
-inline constexpr std::size_t k_max_error_bytes = std::size_t{16} * 1024;
-inline constexpr int k_max_claim_batch = 1000;
-inline constexpr std::size_t k_max_claim_topics = 64;
 
 class pg_transaction final : public transaction {
  public:

@@ -2,59 +2,19 @@
 // through the FTS5 index `document_chunks_fts` (migration 2), ranked by bm25().
 #include <sqlite3.h>
 
-#include <set>
 #include <string>
 
-#include "core/utf8.h"
+#include "store/search_words.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/sqlite_transaction.h"
 
 namespace grok::store::sqlite {
 namespace {
 
-// A query is cut to its first distinct words: beyond a few dozen, more words only make
-// every chunk match and the search slow (a model may paste a whole paragraph).
-constexpr std::size_t k_max_query_terms = 64;
-// Longer "words" are pasted hashes or base64, never useful as search terms.
-constexpr std::size_t k_max_term_bytes = 128;
 // bm25() weights of the indexed columns (title, content). Every chunk of a document carries
 // its title, so a title match lifts all of them; the content decides between them.
 constexpr const char* k_rank = "bm25(document_chunks_fts, 0.5, 1.0)";
 constexpr std::size_t k_fallback_snippet_bytes = 200;
-
-// Text every backend can store: well-formed UTF-8 without NUL (PostgreSQL's text refuses
-// both, so SQLite refuses them too rather than accept what another backend would not).
-bool is_storable_text(std::string_view text) {
-  char32_t cp = 0;
-  for (std::size_t i = 0; i < text.size();) {
-    const auto len = decode_utf8(text, i, cp);
-    if (len == 0 || cp == 0) return false;
-    i += len;
-  }
-  return true;
-}
-
-// Letters and digits as far as splitting a query goes. Outside ASCII only the punctuation
-// and symbol blocks are separators; the tokenizer splits the rest further if it must.
-bool is_word_code_point(char32_t cp) {
-  if (cp < 0x80) {
-    return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
-  }
-  if (cp < 0xC0 || cp == 0xD7 || cp == 0xF7) return false;  // Latin-1 punctuation, × and ÷
-  if (cp >= 0x2000 && cp <= 0x2BFF) return false;           // punctuation, arrows, maths, shapes
-  if (cp >= 0x3000 && cp <= 0x303F) return false;           // CJK punctuation
-  if (cp >= 0xFE00 && cp <= 0xFE0F) return false;           // variation selectors
-  if (cp >= 0xFF00 && cp <= 0xFF0F) return false;           // full-width punctuation
-  return cp != 0xFEFF && cp != 0xFFFD;
-}
-
-std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // The user's free text as an FTS5 query that cannot be a syntax error: every word becomes
 // a quoted string (inside which FTS5 gives no character a meaning but '"', which never
@@ -62,32 +22,7 @@ std::string ascii_lower(std::string_view s) {
 // first, as a search engine does. FTS5 operators in the text (AND, NEAR(…), col:, -x, *)
 // are only words or separators here. Empty when the text has no words.
 std::string to_match_expression(std::string_view text) {
-  std::vector<std::string> terms;
-  std::set<std::string, std::less<>> seen;
-  std::string word;
-  const auto flush = [&] {
-    if (!word.empty() && word.size() <= k_max_term_bytes && terms.size() < k_max_query_terms &&
-        seen.insert(ascii_lower(word)).second) {
-      terms.push_back(word);
-    }
-    word.clear();
-  };
-  char32_t cp = 0;
-  for (std::size_t i = 0; i < text.size() && terms.size() < k_max_query_terms;) {
-    const auto len = decode_utf8(text, i, cp);
-    if (len == 0) {  // invalid UTF-8 separates words and is dropped
-      flush();
-      ++i;
-      continue;
-    }
-    if (is_word_code_point(cp)) {
-      word.append(text.substr(i, len));
-    } else {
-      flush();
-    }
-    i += len;
-  }
-  flush();
+  const auto terms = search_words(text);
   std::string out;
   for (const auto& t : terms) {
     if (!out.empty()) out += " OR ";
@@ -104,43 +39,6 @@ std::string leading_excerpt(const std::string& content) {
   std::size_t cut = k_fallback_snippet_bytes;
   while (cut > 0 && (static_cast<unsigned char>(content[cut]) & 0xC0U) == 0x80U) --cut;
   return content.substr(0, cut) + "…";
-}
-
-result<void> check_document(const document_input& doc) {
-  if (doc.source.empty() || doc.source.size() > k_max_document_source_bytes) {
-    return fail(errc::invalid_argument, "a document source must be 1 to 4096 bytes");
-  }
-  if (doc.sha256.empty() || doc.sha256.size() > k_max_document_sha256_bytes) {
-    return fail(errc::invalid_argument, "a document needs a sha256 of at most 128 characters");
-  }
-  if (doc.title.size() > k_max_document_title_bytes) {
-    return fail(errc::invalid_argument, "a document title must be at most 1024 bytes");
-  }
-  if (doc.content.size() > k_max_document_bytes) {
-    return fail(errc::invalid_argument, "a document must be at most 64 MiB of text");
-  }
-  if (!is_storable_text(doc.source) || !is_storable_text(doc.title) ||
-      !is_storable_text(doc.content) || !is_storable_text(doc.sha256)) {
-    return fail(errc::invalid_argument,
-                "document " + doc.source + ": text must be UTF-8 without NUL bytes");
-  }
-  std::size_t total = 0;
-  for (const auto& chunk : doc.chunks) {
-    if (chunk.empty() || chunk.size() > k_max_document_chunk_bytes) {
-      return fail(errc::invalid_argument,
-                  "document " + doc.source + ": every chunk must be 1 byte to 1 MiB of text");
-    }
-    if (!is_storable_text(chunk)) {
-      return fail(errc::invalid_argument,
-                  "document " + doc.source + ": chunks must be UTF-8 without NUL bytes");
-    }
-    total += chunk.size();
-  }
-  if (total > k_max_document_bytes) {
-    return fail(errc::invalid_argument,
-                "document " + doc.source + ": its chunks add up to more than 64 MiB");
-  }
-  return {};
 }
 
 }  // namespace

@@ -2,19 +2,11 @@
 // open IMMEDIATE transaction. Internal to the sqlite backend.
 #pragma once
 
+#include "store/queue_checks.h"
 #include "store/sqlite/connection.h"
 #include "store/store.h"
 
 namespace grok::store::sqlite {
-
-// Size limits enforced on every backend write, so a runaway caller gets a clear error
-// instead of a database full of one row.
-inline constexpr std::size_t k_max_topic_bytes = 200;
-inline constexpr std::size_t k_max_payload_bytes = std::size_t{8} * 1024 * 1024;
-inline constexpr std::size_t k_max_dedupe_key_bytes = 512;
-inline constexpr std::size_t k_max_error_bytes = std::size_t{16} * 1024;
-inline constexpr int k_max_claim_batch = 1000;
-inline constexpr std::size_t k_max_claim_topics = 64;
 
 class sqlite_transaction final : public transaction {
  public:
