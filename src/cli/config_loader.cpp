@@ -12,7 +12,7 @@
 
 #include <toml++/toml.h>
 
-#include "store/open_store.h"
+#include "core/redact.h"
 
 namespace grok::cli {
 namespace {
@@ -586,7 +586,7 @@ std::string describe_config(const config& c) {
     return s.empty() ? std::string("(unset)") : std::string("(set, hidden)");
   };
   std::ostringstream out;
-  out << "data_dir=" << c.data_dir << " db=" << store::redact_db_url(c.effective_db())
+  out << "data_dir=" << c.data_dir << " db=" << redact_url_password(c.effective_db())
       << " listen=" << c.listen << " workers=" << c.workers << " log_level=" << c.log_level
       << " llm_base_url=" << c.llm_base_url << " planner_model=" << c.planner_model
       << " solver_model=" << c.solver_model << " llm_api_key=" << mask(c.llm_api_key)

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/redact.h"
+
 namespace grok::store::postgres {
 
 params& params::add(double v) {
@@ -251,15 +253,6 @@ result<void> connection::exec_script(std::string_view sql) {
   return {};
 }
 
-std::string redact_url(const std::string& url) {
-  // postgres://user:password@host/… → postgres://user:***@host/…
-  const auto scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  const auto at = url.find('@', scheme + 3);
-  if (at == std::string::npos) return url;
-  const auto colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon + 1) + "***" + url.substr(at);
-}
+std::string redact_url(const std::string& url) { return redact_url_password(url); }
 
 }  // namespace grok::store::postgres
